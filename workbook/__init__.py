@@ -1,0 +1,1 @@
+"""Tooling for the Storefront workbook: the stage index and the `python -m workbook` CLI."""

@@ -1,0 +1,225 @@
+"""`python -m workbook`: the commands behind the Makefile targets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+
+from workbook import checking, diffing, doctor, drift
+from workbook.exercises import is_pristine, render_stub
+from workbook.stages import ROOT, Exercise, Stage, get_stage, load_stages, previous_stage
+
+NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "notebooks/sanitize.cfg"]
+
+
+def cmd_list(args) -> int:
+    stages = load_stages()
+    if args.json:
+        print(json.dumps([stage.as_json() for stage in stages], indent=2))
+        return 0
+    for stage in stages:
+        print(f"{stage.number}  {stage.title:<26} {len(stage.exercises)} exercises  {stage.notebook}")
+    return 0
+
+
+def _chosen(stage: Stage, exercise_id: str | None) -> list[Exercise]:
+    return [stage.exercise(exercise_id)] if exercise_id else list(stage.exercises)
+
+
+def _print_results(stage: Stage, results: list[checking.Result]) -> None:
+    print(f"Stage {stage.number} · {stage.title}")
+    for result in results:
+        exercise = result.exercise
+        total = len(result.passed) + len(result.failed)
+        if result.ok:
+            print(f"  ✓ {exercise.id:<20} {exercise.title} ({total} tests pass)")
+            continue
+        print(f"  ✗ {exercise.id:<20} {exercise.title}")
+        for name, reason in result.failed[:3]:
+            print(f"      {name}: {reason}")
+        print(f"      {len(result.failed)} of {total} tests fail. Your file: {exercise.lesson_file.relative_to(ROOT)}")
+        print(f"      Stuck? make hint LESSON={stage.number} EXERCISE={exercise.id}")
+
+
+def cmd_check(args) -> int:
+    stage = get_stage(args.lesson)
+    results = checking.run_exercises(_chosen(stage, args.exercise), source=args.source)
+    _print_results(stage, results)
+    passing = sum(result.ok for result in results)
+    print(f"{passing} of {len(results)} exercises pass.")
+    return 0 if passing == len(results) else 1
+
+
+def cmd_check_solutions(args) -> int:
+    stages = [get_stage(args.lesson)] if args.lesson else load_stages()
+    failing = 0
+    for stage in stages:
+        results = checking.run_exercises(list(stage.exercises), source="solutions")
+        _print_results(stage, results)
+        failing += sum(not result.ok for result in results)
+    return 1 if failing else 0
+
+
+def cmd_hint(args) -> int:
+    stage = get_stage(args.lesson)
+    for exercise in _chosen(stage, args.exercise):
+        print(f"{exercise.label}: {exercise.title}")
+        for number, hint in enumerate(exercise.hints, start=1):
+            print(f"  hint {number}: {hint}")
+        print(f"  solution: {exercise.solution_file.relative_to(ROOT)}")
+    return 0
+
+
+def cmd_reset(args) -> int:
+    stage = get_stage(args.lesson)
+    backups = ROOT / ".workbook" / "backups" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    for exercise in _chosen(stage, args.exercise):
+        if is_pristine(exercise):
+            print(f"{exercise.label}: already the original stub")
+            continue
+        saved = backups / stage.package / exercise.lesson_file.name
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(exercise.lesson_file, saved)
+        exercise.lesson_file.write_text(render_stub(exercise), encoding="utf-8")
+        print(f"{exercise.label}: back to the original stub (your version is in {saved.relative_to(ROOT)})")
+    return 0
+
+
+def cmd_progress(args) -> int:
+    started = [e for stage in load_stages() for e in stage.exercises if not is_pristine(e)]
+    results = {r.exercise.label: r for r in checking.run_exercises(started)}
+    done = 0
+    for stage in load_stages():
+        print(f"Stage {stage.number} · {stage.title}")
+        for exercise in stage.exercises:
+            result = results.get(exercise.label)
+            if result is None:
+                state = "not started"
+            elif result.ok:
+                state, done = "done", done + 1
+            else:
+                total = len(result.passed) + len(result.failed)
+                state = f"in progress: {len(result.passed)} of {total} tests pass"
+            print(f"  {exercise.id:<20} {state}")
+    total = sum(len(stage.exercises) for stage in load_stages())
+    print(f"{done} of {total} exercises done.")
+    return 0
+
+
+def cmd_diff(args) -> int:
+    stage = get_stage(args.lesson)
+    print(diffing.summary(stage))
+    print()
+    print(diffing.unified(stage, args.files or None))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    stage = get_stage(args.lesson)
+    print(f"Stage {stage.number} · {stage.title}: open http://{args.host}:{args.port}/docs (Ctrl-C stops it)")
+    uvicorn.run(stage.app, host=args.host, port=args.port, reload=args.reload, reload_dirs=[str(stage.directory)])
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    verdicts = doctor.run(services_required=args.services)
+    for verdict in verdicts:
+        print(f"[{verdict.level:>4}] {verdict.check:<17} {verdict.detail}")
+    failed = [v for v in verdicts if v.level == doctor.FAIL]
+    print("Ready." if not failed else f"Not ready: {len(failed)} check(s) failed.")
+    return 1 if failed else 0
+
+
+def cmd_stamp(args) -> int:
+    stage = get_stage(args.lesson)
+    previous = previous_stage(stage)
+    if previous is None:
+        print(f"stage {stage.number} has no previous stage")
+        return 0
+    for name in drift.stamp(previous, stage):
+        print(f"stamped {stage.package}/{name}")
+    return 0
+
+
+def _pytest(*arguments: str) -> int:
+    return subprocess.call([sys.executable, "-m", "pytest", *arguments], cwd=ROOT)
+
+
+def cmd_test(args) -> int:
+    return _pytest("tests", "notebooks", *NBVAL, *args.pytest_args)
+
+
+def cmd_test_services(args) -> int:
+    return _pytest("tests", "-m", "services", "--services", *args.pytest_args)
+
+
+def cmd_notebooks(args) -> int:
+    from workbook import notebooks
+
+    stages = [get_stage(args.lesson)] if args.lesson else load_stages()
+    for stage in stages:
+        seconds = notebooks.execute(ROOT / stage.notebook)
+        print(f"{stage.notebook}: executed in {seconds:.1f} s")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m workbook", description="The Storefront workbook's tools.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    def command(name, handler, help):
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("list", cmd_list, "list the stages").add_argument("--json", action="store_true")
+    for name, handler, help in [
+        ("check", cmd_check, "check your exercises for a lesson"),
+        ("hint", cmd_hint, "show the hints for a lesson's exercises"),
+        ("reset", cmd_reset, "put exercises back to their original stub (your version is backed up)"),
+    ]:
+        sub = command(name, handler, help)
+        sub.add_argument("lesson")
+        sub.add_argument("exercise", nargs="?", help="one exercise id; all of the lesson's when left out")
+        if name == "check":
+            sub.add_argument("--source", default="lessons", choices=["lessons", "solutions", "stubs"])
+    command("check-solutions", cmd_check_solutions, "prove that the solutions pass").add_argument(
+        "lesson", nargs="?"
+    )
+    command("progress", cmd_progress, "every exercise and how far you are with it")
+    sub = command("diff", cmd_diff, "what a lesson changed since the previous one")
+    sub.add_argument("lesson")
+    sub.add_argument("files", nargs="*", help="only these files, relative to the stage folder")
+    sub = command("serve", cmd_serve, "serve a lesson's app with uvicorn")
+    sub.add_argument("lesson")
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument("--port", type=int, default=8000)
+    sub.add_argument("--reload", action="store_true", help="restart when the stage's code changes")
+    command("doctor", cmd_doctor, "is this machine ready for a workshop?").add_argument(
+        "--services", action="store_true", help="PostgreSQL and Redis must be reachable"
+    )
+    command("stamp", cmd_stamp, "record that a stage's changed files are based on the previous stage as it is now").add_argument("lesson")
+    command("notebooks", cmd_notebooks, "re-execute notebooks and store their outputs").add_argument(
+        "lesson", nargs="?"
+    )
+    for name, handler, help in [
+        ("test", cmd_test, "run every test and notebook"),
+        ("test-services", cmd_test_services, "run the services tier against PostgreSQL and Redis"),
+    ]:
+        command(name, handler, help).add_argument("pytest_args", nargs=argparse.REMAINDER)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except LookupError as error:
+        print(f"error: {error.args[0]}", file=sys.stderr)
+        return 2

@@ -1,0 +1,53 @@
+"""The workbook's pytest options, loaded by `-p workbook.pytest_plugin`.
+
+--exercise-source chooses which code the exercise tests run against: the
+learner's files (`make check`), the solutions (the default, so a plain `pytest`
+proves every solution) or the pristine stubs (to prove every stub fails).
+--services points the services tier at real PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from workbook.exercises import SOURCES, redirect_exercises
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("workbook")
+    group.addoption(
+        "--exercise-source",
+        choices=SOURCES,
+        default="solutions",
+        help="run exercise tests against the learner's files, the solutions, or the stubs",
+    )
+    group.addoption(
+        "--services",
+        action="store_true",
+        help="run against PostgreSQL and Redis instead of SQLite and fakeredis",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    # Before any conftest imports a stage app (and with it the exercise modules).
+    scratch = Path(tempfile.mkdtemp(prefix="workbook-stubs-"))
+    early_config._workbook_scratch = scratch
+    source = early_config.known_args_namespace.exercise_source
+    early_config._workbook_redirect = redirect_exercises(source, scratch)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "services: also run against real PostgreSQL and Redis")
+
+
+def pytest_unconfigure(config):
+    finder = getattr(config, "_workbook_redirect", None)
+    if finder in sys.meta_path:
+        sys.meta_path.remove(finder)
+    shutil.rmtree(getattr(config, "_workbook_scratch", ""), ignore_errors=True)
