@@ -1,1 +1,60 @@
-"""Fixtures shared by every stage's tests."""
+"""Fixtures shared by every stage's tests.
+
+Stage apps read their settings from WORKBOOK_* environment variables, so the
+fixtures here choose the backends by setting those variables: in-memory SQLite
+and fakeredis by default, or, with --services (`make test-services`), a fresh
+PostgreSQL database per test and a Redis database emptied per test. With
+--services an unreachable server is an error, never a skip.
+"""
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+from psycopg import sql
+import pytest
+import redis
+from sqlalchemy import make_url
+
+from workbook.doctor import service_urls
+
+
+@pytest.fixture
+def services(request) -> bool:
+    return request.config.getoption("services")
+
+
+@pytest.fixture
+def database_url(services) -> Iterator[str]:
+    if not services:
+        yield "sqlite://"
+        return
+    server = make_url(service_urls()[0])
+    name = f"workbook_{uuid.uuid4().hex[:12]}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def redis_url(services) -> Iterator[str | None]:
+    if not services:
+        yield None  # the stage falls back to fakeredis
+        return
+    url = service_urls()[1]
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def stage_env(monkeypatch, database_url, redis_url) -> None:
+    """Point the stage apps at the chosen backends through their WORKBOOK_* settings."""
+    monkeypatch.setenv("WORKBOOK_DATABASE_URL", database_url)
+    if redis_url:
+        monkeypatch.setenv("WORKBOOK_REDIS_URL", redis_url)

@@ -81,11 +81,14 @@ def cmd_reset(args) -> int:
         if is_pristine(exercise):
             print(f"{exercise.label}: already the original stub")
             continue
-        saved = backups / stage.package / exercise.lesson_file.name
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(exercise.lesson_file, saved)
+        kept = ""
+        if exercise.lesson_file.exists():
+            saved = backups / stage.package / exercise.lesson_file.name
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(exercise.lesson_file, saved)
+            kept = f" (your version is in {saved.relative_to(ROOT)})"
         exercise.lesson_file.write_text(render_stub(exercise), encoding="utf-8")
-        print(f"{exercise.label}: back to the original stub (your version is in {saved.relative_to(ROOT)})")
+        print(f"{exercise.label}: back to the original stub{kept}")
     return 0
 
 

@@ -59,7 +59,8 @@ def strip_solution(source: str, label: str) -> str:
 
 def is_pristine(exercise: Exercise) -> bool:
     """True while the learner's file is still exactly the stub."""
-    return exercise.lesson_file.read_text(encoding="utf-8") == render_stub(exercise)
+    lesson = exercise.lesson_file
+    return lesson.exists() and lesson.read_text(encoding="utf-8") == render_stub(exercise)
 
 
 class ExerciseRedirect(importlib.abc.MetaPathFinder):
