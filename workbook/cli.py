@@ -9,7 +9,7 @@ import subprocess
 import sys
 from datetime import datetime
 
-from workbook import checking, diffing, doctor, drift
+from workbook import checking, diffing, doctor, drift, lockfile
 from workbook.exercises import is_pristine, render_stub
 from workbook.stages import ROOT, Exercise, Stage, get_stage, load_stages, previous_stage
 
@@ -162,6 +162,19 @@ def cmd_test_services(args) -> int:
     return _pytest("tests", "-m", "services", "--services", *args.pytest_args)
 
 
+def cmd_lock(args) -> int:
+    """Re-pin every package for all platforms, then regenerate environment.yml."""
+    compiled = subprocess.call(
+        [sys.executable, "-m", "uv", "pip", "compile", "pyproject.toml", "--universal",
+         "--python-version", "3.11", "--generate-hashes", "--quiet", "-o", "requirements.lock", *args.uv_args],
+        cwd=ROOT,
+    )
+    if compiled == 0:
+        lockfile.ENVIRONMENT.write_text(lockfile.environment_yml(), encoding="utf-8")
+        print("requirements.lock and environment.yml are up to date.")
+    return compiled
+
+
 def cmd_notebooks(args) -> int:
     from workbook import notebooks
 
@@ -208,6 +221,9 @@ def parser() -> argparse.ArgumentParser:
         "--services", action="store_true", help="PostgreSQL and Redis must be reachable"
     )
     command("stamp", cmd_stamp, "record that a stage's changed files are based on the previous stage as it is now").add_argument("lesson")
+    command("lock", cmd_lock, "re-pin the packages (needs uv) and regenerate environment.yml").add_argument(
+        "uv_args", nargs=argparse.REMAINDER, help="passed to uv, e.g. --upgrade-package fastapi"
+    )
     command("notebooks", cmd_notebooks, "re-execute notebooks and store their outputs").add_argument(
         "lesson", nargs="?"
     )

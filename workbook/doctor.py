@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from urllib.parse import urlsplit
 
-from packaging.requirements import Requirement
-
-from workbook.stages import ROOT
+from workbook import lockfile
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 
@@ -44,14 +42,8 @@ def python_version() -> Verdict:
 def pinned_packages() -> Verdict:
     """Every package the lock pins for this platform is installed at that version."""
     wrong = []
-    pins = 0
-    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
-        if not line or line[0] in " #":
-            continue
-        requirement = Requirement(line.rstrip(" \\"))
-        if requirement.marker and not requirement.marker.evaluate():
-            continue
-        pins += 1
+    wanted_here = [r for r in lockfile.pins() if not r.marker or r.marker.evaluate()]
+    for requirement in wanted_here:
         wanted = next(iter(requirement.specifier)).version
         try:
             found = metadata.version(requirement.name)
@@ -61,7 +53,7 @@ def pinned_packages() -> Verdict:
             wrong.append(f"{requirement.name} {found} (lock: {wanted})")
     if wrong:
         return Verdict(FAIL, "Packages", "; ".join(wrong[:5]) + ". Run: rm -rf .venv && make lab")
-    return Verdict(OK, "Packages", f"all {pins} pinned packages installed at the locked versions")
+    return Verdict(OK, "Packages", f"all {len(wanted_here)} pinned packages installed at the locked versions")
 
 
 def port_free(port: int, used_for: str) -> Verdict:

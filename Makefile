@@ -1,0 +1,68 @@
+# The Storefront workbook. Every target is a thin wrapper around `python -m workbook`.
+# Start here:  make lab    (learn)      make test    (prove everything works)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+WB     := $(BIN)/python -m workbook
+LESSON ?=
+EXERCISE ?=
+PORT   ?= 8000
+
+# Targets about one lesson stop early, with a clear message, when LESSON is missing.
+need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LESSON=01))
+
+.DEFAULT_GOAL := help
+.PHONY: help lab test test-services check check-solutions serve diff reset hint progress doctor notebooks lock
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+# The environment is rebuilt whenever the lock or the project metadata changes.
+$(BIN)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "The workbook needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+lab: $(BIN)/.installed ## start JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks/00_orientation.ipynb
+
+test: $(BIN)/.installed ## run every stage, exercise, solution and notebook test
+	$(WB) test
+
+test-services: $(BIN)/.installed ## the services tier, against PostgreSQL and Redis
+	$(WB) test-services
+
+check: $(BIN)/.installed ## check your exercises: make check LESSON=01
+	$(need-lesson)$(WB) check $(LESSON) $(EXERCISE)
+
+check-solutions: $(BIN)/.installed ## prove the solutions pass (LESSON= for one lesson)
+	$(WB) check-solutions $(LESSON)
+
+serve: $(BIN)/.installed ## serve a stage with uvicorn: make serve LESSON=01
+	$(need-lesson)$(WB) serve $(LESSON) --port $(PORT)
+
+diff: $(BIN)/.installed ## what a stage changed since the previous one: make diff LESSON=02
+	$(need-lesson)$(WB) diff $(LESSON)
+
+reset: $(BIN)/.installed ## put exercises back to their stub: make reset LESSON=01 [EXERCISE=id]
+	$(need-lesson)$(WB) reset $(LESSON) $(EXERCISE)
+
+hint: $(BIN)/.installed ## hints for a lesson's exercises: make hint LESSON=01 [EXERCISE=id]
+	$(need-lesson)$(WB) hint $(LESSON) $(EXERCISE)
+
+progress: $(BIN)/.installed ## every exercise, and how far you are with it
+	$(WB) progress
+
+doctor: $(BIN)/.installed ## is this machine ready for a workshop?
+	$(WB) doctor
+
+notebooks: $(BIN)/.installed ## re-execute notebooks and store their outputs (LESSON= for one)
+	$(WB) notebooks $(LESSON)
+
+lock: $(BIN)/.installed ## re-pin packages from pyproject.toml, then regenerate environment.yml
+	$(BIN)/python -m pip install --quiet uv
+	$(WB) lock
