@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx2
 import nbformat
 import pytest
 import yaml
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 
 from workbook import checking, drift, lockfile
 from workbook.exercises import BEGIN, END, render_stub, strip_solution
+from workbook.serving import running
 from workbook.stages import ROOT, load_stages, previous_stage
 
 STAGES = load_stages()
@@ -43,6 +45,14 @@ def test_list_json_describes_every_stage():
 def test_each_app_import_string_names_a_fastapi_app(stage):
     module, _, name = stage.app.partition(":")
     assert isinstance(getattr(importlib.import_module(module), name), FastAPI)
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=by_number)
+def test_each_stage_serves_its_docs_over_http_with_uvicorn(stage):
+    with running(stage.app) as url:
+        assert httpx2.get(f"{url}/health").json() == {"status": "ok", "stage": stage.number}
+        assert httpx2.get(f"{url}/docs").status_code == 200
+        assert httpx2.get(f"{url}/openapi.json").json()["info"]["version"] == f"stage {stage.number}"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=by_label)
