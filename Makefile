@@ -8,6 +8,8 @@ WB     := $(BIN)/python -m workbook
 LESSON ?=
 EXERCISE ?=
 PORT   ?= 8000
+# JupyterLab refuses to run as root (in a container, say) unless told it may.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Targets about one lesson stop early, with a clear message, when LESSON is missing.
 need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LESSON=01))
@@ -28,7 +30,7 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 	@touch $@
 
 lab: $(BIN)/.installed ## start JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/00_orientation.ipynb
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00_orientation.ipynb
 
 test: $(BIN)/.installed ## run every stage, exercise, solution and notebook test
 	$(WB) test
