@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Iterator
 
 import psycopg
-from psycopg import sql
 import pytest
 import redis
+from psycopg import sql
 from sqlalchemy import make_url
 
 from workbook.doctor import service_urls

@@ -32,7 +32,9 @@ def by_label(exercise):
 
 def test_list_json_describes_every_stage():
     listed = json.loads(
-        subprocess.run([sys.executable, "-m", "workbook", "list", "--json"], capture_output=True, check=True, cwd=ROOT).stdout
+        subprocess.run(
+            [sys.executable, "-m", "workbook", "list", "--json"], capture_output=True, check=True, cwd=ROOT
+        ).stdout
     )
     assert [entry["number"] for entry in listed] == [f"{n:02d}" for n in range(len(listed))]
     for entry in listed:
@@ -69,8 +71,10 @@ def test_each_lesson_file_is_the_stub_rendered_from_its_solution(exercise):
         return
     if not os.environ.get("CI"):
         pytest.skip(f"{exercise.lesson_file.relative_to(ROOT)} is not the stub: your work? (CI insists on it)")
-    pytest.fail(f"{exercise.lesson_file.relative_to(ROOT)} is not the stub; run `python -m workbook reset "
-                f"{exercise.stage_number} {exercise.id}` after changing its solution")
+    pytest.fail(
+        f"{exercise.lesson_file.relative_to(ROOT)} is not the stub; run `python -m workbook reset "
+        f"{exercise.stage_number} {exercise.id}` after changing its solution"
+    )
 
 
 def test_every_stub_fails_every_one_of_its_tests():

@@ -36,9 +36,17 @@ def run_exercises(exercises: list[Exercise], source: str = "lessons") -> list[Re
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "report.xml"
         command = [
-            sys.executable, "-m", "pytest", *map(str, results),
-            f"--exercise-source={source}", f"--junitxml={report}",
-            "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1",
+            sys.executable,
+            "-m",
+            "pytest",
+            *map(str, results),
+            f"--exercise-source={source}",
+            f"--junitxml={report}",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "junit_family=xunit1",
         ]
         run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if not report.exists():

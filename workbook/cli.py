@@ -165,8 +165,22 @@ def cmd_test_services(args) -> int:
 def cmd_lock(args) -> int:
     """Re-pin every package for all platforms, then regenerate environment.yml."""
     compiled = subprocess.call(
-        [sys.executable, "-m", "uv", "pip", "compile", "pyproject.toml", "--universal",
-         "--python-version", "3.11", "--generate-hashes", "--quiet", "-o", "requirements.lock", *args.uv_args],
+        [
+            sys.executable,
+            "-m",
+            "uv",
+            "pip",
+            "compile",
+            "pyproject.toml",
+            "--universal",
+            "--python-version",
+            "3.11",
+            "--generate-hashes",
+            "--quiet",
+            "-o",
+            "requirements.lock",
+            *args.uv_args,
+        ],
         cwd=ROOT,
     )
     if compiled == 0:
@@ -205,9 +219,7 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("exercise", nargs="?", help="one exercise id; all of the lesson's when left out")
         if name == "check":
             sub.add_argument("--source", default="lessons", choices=["lessons", "solutions", "stubs"])
-    command("check-solutions", cmd_check_solutions, "prove that the solutions pass").add_argument(
-        "lesson", nargs="?"
-    )
+    command("check-solutions", cmd_check_solutions, "prove that the solutions pass").add_argument("lesson", nargs="?")
     command("progress", cmd_progress, "every exercise and how far you are with it")
     sub = command("diff", cmd_diff, "what a lesson changed since the previous one")
     sub.add_argument("lesson")
@@ -220,7 +232,9 @@ def parser() -> argparse.ArgumentParser:
     command("doctor", cmd_doctor, "is this machine ready for a workshop?").add_argument(
         "--services", action="store_true", help="PostgreSQL and Redis must be reachable"
     )
-    command("stamp", cmd_stamp, "record that a stage's changed files are based on the previous stage as it is now").add_argument("lesson")
+    command(
+        "stamp", cmd_stamp, "record that a stage's changed files are based on the previous stage as it is now"
+    ).add_argument("lesson")
     command("lock", cmd_lock, "re-pin the packages (needs uv) and regenerate environment.yml").add_argument(
         "uv_args", nargs=argparse.REMAINDER, help="passed to uv, e.g. --upgrade-package fastapi"
     )

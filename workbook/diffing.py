@@ -33,8 +33,6 @@ def unified(stage: Stage, only: list[str] | None = None) -> str:
         old = before[name].read_text(encoding="utf-8").splitlines(keepends=True) if name in before else []
         new = after[name].read_text(encoding="utf-8").splitlines(keepends=True) if name in after else []
         chunks.extend(
-            difflib.unified_diff(
-                old, new, f"lessons/{previous.package}/{name}", f"lessons/{stage.package}/{name}"
-            )
+            difflib.unified_diff(old, new, f"lessons/{previous.package}/{name}", f"lessons/{stage.package}/{name}")
         )
     return "".join(chunks)

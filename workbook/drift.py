@@ -67,7 +67,9 @@ def problems(previous: Stage, stage: Stage) -> list[str]:
             )
     for name, change in stage.changes.items():
         if name not in actual:
-            found.append(f"{where}/stage.toml declares a change to {name}, but it is the same as in stage {previous.number}.")
+            found.append(
+                f"{where}/stage.toml declares a change to {name}, but it is the same as in stage {previous.number}."
+            )
         elif actual[name] == "changed":
             base = fingerprint(previous.directory / name)
             if change.base != base:
@@ -89,7 +91,7 @@ def stamp(previous: Stage, stage: Stage) -> list[str]:
         base = fingerprint(previous.directory / name)
         # Each change is a one-line inline table: "name" = { why = "...", base = "..." }
         line = re.compile(rf'^("{re.escape(name)}" = \{{.*?)(, base = "[0-9a-f]*")? \}}$', re.MULTILINE)
-        text, count = line.subn(lambda m: f'{m.group(1)}, base = "{base}" }}', text)
+        text, count = line.subn(rf'\1, base = "{base}" }}', text)
         if count != 1:
             raise ValueError(f"{toml}: write the change to {name} on one line to stamp it")
         stamped.append(name)

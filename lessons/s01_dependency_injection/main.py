@@ -4,8 +4,8 @@ Serve it with `make serve LESSON=01` and open http://127.0.0.1:8000/docs.
 """
 
 from collections.abc import AsyncIterator
-from typing import Any
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse

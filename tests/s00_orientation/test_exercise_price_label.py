@@ -4,7 +4,6 @@ import pytest
 
 from lessons.s00_orientation.exercises.price_label import price_label
 
-
 CASES = [(1250, "€12.50"), (5, "€0.05"), (0, "€0.00"), (123456, "€1,234.56"), (100000000, "€1,000,000.00")]
 
 

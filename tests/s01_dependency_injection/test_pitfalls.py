@@ -3,10 +3,9 @@
 import asyncio
 import threading
 from functools import lru_cache
-
-import pytest
 from typing import Annotated
 
+import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, func, select, text
@@ -121,7 +120,9 @@ def _count_users_in_another_thread(engine) -> str:
 
 
 def test_pitfall_in_memory_sqlite_without_staticpool_is_a_new_empty_database_per_connection():
-    engine = create_engine("sqlite://")  # the default pool gives each thread its own connection
+    # The default pool gives each thread its own connection (check_same_thread=False
+    # only lets one connection cross threads; it does not share one).
+    engine = create_engine("sqlite://", connect_args={"check_same_thread": False})
     Base.metadata.create_all(engine)
     # FastAPI runs `def` routes in worker threads: they would find no tables at all.
     assert _count_users_in_another_thread(engine) == "no such table: users"
