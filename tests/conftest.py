@@ -58,3 +58,19 @@ def stage_env(monkeypatch, database_url, redis_url) -> None:
     monkeypatch.setenv("WORKBOOK_DATABASE_URL", database_url)
     if redis_url:
         monkeypatch.setenv("WORKBOOK_REDIS_URL", redis_url)
+
+
+class FailingAuditLog:
+    """An audit log whose record() writes the pending rows, then fails: a crash mid-request."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def record(self, action: str, subject: str) -> None:
+        self.session.flush()  # the user row is written to the transaction...
+        raise RuntimeError("audit store unavailable")  # ...then the request fails
+
+
+@pytest.fixture
+def failing_audit_log() -> type[FailingAuditLog]:
+    return FailingAuditLog

@@ -52,17 +52,9 @@ def test_duplicate_email_answers_409_and_writes_nothing_more(client, rows):
 
 
 @pytest.mark.services
-def test_a_failure_mid_request_leaves_no_half_written_rows(client, rows):
-    class BrokenAuditLog:
-        def __init__(self, session):
-            self.session = session
-
-        def record(self, action, subject):
-            self.session.flush()  # the user row is written to the transaction...
-            raise RuntimeError("audit store unavailable")  # ...then the request fails
-
-    def broken_audit_log(session: SessionDep) -> BrokenAuditLog:
-        return BrokenAuditLog(session)  # the request's own session, as the real one gets
+def test_a_failure_mid_request_leaves_no_half_written_rows(client, rows, failing_audit_log):
+    def broken_audit_log(session: SessionDep):
+        return failing_audit_log(session)  # the request's own session, as the real one gets
 
     app.dependency_overrides[get_audit_log] = broken_audit_log
     with pytest.raises(RuntimeError, match="audit store unavailable"):
