@@ -75,7 +75,7 @@ def _record(case: ET.Element, results: dict[Path, Result]) -> None:
 
 
 def _reason(problem: ET.Element) -> str:
-    message = problem.get("message") or (problem.text or "").strip().splitlines()[-1:]
-    text = message if isinstance(message, str) else " ".join(message)
+    # The one-line message when pytest gives one; otherwise the last line of the traceback.
+    text = problem.get("message") or (problem.text or "").strip().rpartition("\n")[2]
     # Keep the sentence a learner needs, not pytest's expression dump under it.
     return text.split("\nassert ")[0].strip()
