@@ -39,14 +39,20 @@ class ImageStore:
     def thumbnail(self, tenant_id: str, user_id: int, size: int) -> Path:
         return self.user_dir(tenant_id, user_id) / f"{THUMBNAIL_PREFIX}{int(size)}.png"
 
-    def save_original(self, tenant_id: str, user_id: int, data: bytes) -> Path:
-        """Store an upload as the user's original; the old thumbnails are removed, they show the old image."""
+    def stage_original(self, tenant_id: str, user_id: int, data: bytes) -> Path:
+        """Write an upload beside the current original, without touching it (see `promote`)."""
         folder = self.user_dir(tenant_id, user_id)
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{THUMBNAIL_PREFIX}*.png"):
+        staged = folder / ".original.staged"
+        self._replace(staged, lambda file: file.write(data))
+        return staged
+
+    def promote(self, tenant_id: str, user_id: int, staged: Path) -> Path:
+        """Make a staged upload the user's original; the old thumbnails go, they show the old image."""
+        for old in self.user_dir(tenant_id, user_id).glob(f"{THUMBNAIL_PREFIX}*.png"):
             old.unlink()
         target = self.original(tenant_id, user_id)
-        self._replace(target, lambda file: file.write(data))
+        os.replace(staged, target)
         return target
 
     def save_thumbnail(self, tenant_id: str, user_id: int, size: int, image: Image.Image) -> Path:

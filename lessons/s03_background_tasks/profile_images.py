@@ -30,8 +30,13 @@ class ProfileImageService:
         self.logger = logger
 
     def replace(self, user: User, data: bytes, info: ImageInfo) -> ProfileImage:
-        """Store `data` as the user's profile image (file and row), replacing any earlier one."""
-        self.images.save_original(self.tenant_id, user.id, data)
+        """Store `data` as the user's profile image (file and row), replacing any earlier one.
+
+        The file is staged first and takes the original's place only once the row
+        is committed: if the commit fails, the staged file goes and any earlier
+        image (file, thumbnails and row) is left exactly as it was.
+        """
+        staged = self.images.stage_original(self.tenant_id, user.id, data)
         try:
             image = self.find(user.id) or ProfileImage(user_id=user.id)
             image.format, image.width, image.height, image.size_bytes = info.format, info.width, info.height, len(data)
@@ -39,9 +44,9 @@ class ProfileImageService:
             # Committed before the response, as every write is (see services.py).
             self.session.commit()
         except Exception:
-            # No row, then no file either: nothing half-stored stays behind.
-            self.images.remove(self.tenant_id, user.id)
+            staged.unlink(missing_ok=True)
             raise
+        self.images.promote(self.tenant_id, user.id, staged)
         self.logger.info("profile_image.stored", user_id=user.id, format=info.format, bytes=len(data))
         return image
 

@@ -1,9 +1,13 @@
 """POST /users/{user_id}/profile-image: the upload, its checks, and the thumbnails it leads to."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 
 import pytest
 from PIL import Image
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from lessons.s03_background_tasks.models import ProfileImage
 
@@ -79,6 +83,38 @@ def test_a_new_upload_replaces_the_old_image_and_its_thumbnails(ada, rows):
         "thumbnails": SIZES,
     }
     assert thumbnail_of(ada, 600).size == (300, 600)
+    assert rows(ProfileImage) == 1
+
+
+@contextmanager
+def commits_refused() -> Iterator[None]:
+    """Every session's commit fails, as it would with the database gone."""
+
+    def refuse(session: Session) -> None:
+        raise RuntimeError("database unavailable")
+
+    event.listen(Session, "before_commit", refuse)
+    try:
+        yield
+    finally:
+        event.remove(Session, "before_commit", refuse)
+
+
+def test_a_failed_commit_stores_no_file(ada, rows, media_files):
+    with commits_refused(), pytest.raises(RuntimeError):
+        upload(ada, png())
+    assert (rows(ProfileImage), media_files()) == (0, []), "no row, so no file either"
+
+
+def test_a_failed_commit_leaves_the_earlier_image_as_it_was(ada, rows, media_root, media_files):
+    upload(ada, png(1200, 800))
+    stored = [(name, (media_root / name).read_bytes()) for name in media_files()]
+    with commits_refused(), pytest.raises(RuntimeError):
+        upload(ada, png(400, 800))
+    assert [(name, (media_root / name).read_bytes()) for name in media_files()] == stored, (
+        "the earlier original and its thumbnails should be untouched"
+    )
+    assert ada.get("/users/1/profile-image", headers=ACME).json()["width"] == 1200
     assert rows(ProfileImage) == 1
 
 
