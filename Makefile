@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 WB     := $(BIN)/python -m workbook
 LESSON ?=
 EXERCISE ?=
+N ?=
 PORT   ?= 8000
 # JupyterLab refuses to run as root (in a container, say) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -15,7 +16,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LESSON=01))
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test test-services check check-solutions serve diff reset hint progress doctor notebooks lock
+.PHONY: help lab test test-services check check-solutions serve mail diff reset hint progress doctor notebooks lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -44,8 +45,11 @@ check: $(BIN)/.installed ## check your exercises: make check LESSON=01
 check-solutions: $(BIN)/.installed ## prove the solutions pass (LESSON= for one lesson)
 	$(WB) check-solutions $(LESSON)
 
-serve: $(BIN)/.installed ## serve a stage with uvicorn: make serve LESSON=01
+serve: $(BIN)/.installed ## serve a stage (from 04: with broker, worker and mail server): make serve LESSON=01
 	$(need-lesson)$(WB) serve $(LESSON) --port $(PORT)
+
+mail: $(BIN)/.installed ## the mail the workbook's mail server received: make mail [N=3]
+	$(WB) mail $(N)
 
 diff: $(BIN)/.installed ## what a stage changed since the previous one: make diff LESSON=02
 	$(need-lesson)$(WB) diff $(LESSON)

@@ -5,13 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from workbook import checking, diffing, doctor, drift, lockfile
 from workbook.exercises import is_pristine, render_stub
 from workbook.stages import ROOT, Exercise, Stage, get_stage, load_stages, previous_stage
+
+# Where the workbook's mail server keeps what it receives (the same path as workbook.mailbox.MAILBOX,
+# written out so that the CLI does not import the mail server to parse its arguments).
+MAILBOX = ROOT / ".workbook" / "mailbox"
 
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "notebooks/sanitize.cfg"]
 
@@ -124,9 +130,59 @@ def cmd_diff(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
+    from workbook.stack import has_worker
+
     stage = get_stage(args.lesson)
+    if has_worker(stage):
+        return _serve_stack(stage, args)
     print(f"Stage {stage.number} · {stage.title}: open http://{args.host}:{args.port}/docs (Ctrl-C stops it)")
     uvicorn.run(stage.app, host=args.host, port=args.port, reload=args.reload, reload_dirs=[str(stage.directory)])
+    return 0
+
+
+def _serve_stack(stage: Stage, args) -> int:
+    """A stage with a worker.py: app, embedded broker, Celery worker and mail server together."""
+    from workbook import stack
+
+    if args.reload:
+        print("--reload is not available with a worker: stop (Ctrl-C) and start again after a change.")
+    # Ctrl-C and SIGTERM both stop the stack the same way, even when this process
+    # was started with SIGINT ignored (as a shell script's `... &` does).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    print(f"Stage {stage.number} · {stage.title}: starting the broker, the mail server, a Celery worker and the app...")
+    try:
+        with stack.running_stack(stage, port=args.port, host=args.host, mailbox=args.mailbox, echo=print) as running:
+            print(f"Ready. Open {running.app_url}/docs")
+            print(f"Mail goes to the workbook's mail server on 127.0.0.1:{running.mail.port};")
+            print(f"  each message is saved in {_shown(args.mailbox)}/ (read them: make mail)")
+            print("Ctrl-C stops everything.")
+            running.wait()
+    except KeyboardInterrupt:
+        pass
+    print("Stopped: app, worker, mail server and broker.")
+    return 0
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def cmd_mail(args) -> int:
+    from workbook import mailbox
+
+    stored = mailbox.messages(args.mailbox)
+    if not stored:
+        print(f"No mail yet in {_shown(args.mailbox)}/: register a user while `make serve` runs a worker.")
+        return 0
+    for number, path in enumerate(stored, start=1):
+        print(f"{number:>3}  {mailbox.describe(path)}")
+    if args.number is not None and not 1 <= args.number <= len(stored):
+        print(f"error: there is no message {args.number}; pick one from 1 to {len(stored)}", file=sys.stderr)
+        return 2
+    chosen = stored[args.number - 1] if args.number else stored[-1]
+    print()
+    print(mailbox.show(chosen))
     return 0
 
 
@@ -224,11 +280,15 @@ def parser() -> argparse.ArgumentParser:
     sub = command("diff", cmd_diff, "what a lesson changed since the previous one")
     sub.add_argument("lesson")
     sub.add_argument("files", nargs="*", help="only these files, relative to the stage folder")
-    sub = command("serve", cmd_serve, "serve a lesson's app with uvicorn")
+    sub = command("serve", cmd_serve, "serve a lesson's app (with its broker, worker and mail server, if it has them)")
     sub.add_argument("lesson")
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8000)
     sub.add_argument("--reload", action="store_true", help="restart when the stage's code changes")
+    sub.add_argument("--mailbox", type=Path, default=MAILBOX, help="where the mail server keeps the mail it receives")
+    sub = command("mail", cmd_mail, "list the mail the workbook's mail server received, and show one")
+    sub.add_argument("number", nargs="?", type=int, help="which message to show (see the list); the newest if left out")
+    sub.add_argument("--mailbox", type=Path, default=MAILBOX, help="where the mail server keeps the mail it receives")
     command("doctor", cmd_doctor, "is this machine ready for a workshop?").add_argument(
         "--services", action="store_true", help="PostgreSQL and Redis must be reachable"
     )

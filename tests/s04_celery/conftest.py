@@ -1,0 +1,189 @@
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import redis
+from celery.result import EagerResult
+from fastapi.testclient import TestClient
+from psycopg import sql
+from sqlalchemy import func, make_url, select
+
+from lessons.s04_celery.dependencies import get_welcome_queue
+from lessons.s04_celery.main import app
+from lessons.s04_celery.settings import get_settings
+from lessons.s04_celery.tasks import send_welcome_email
+from lessons.s04_celery.worker import celery_app, worker_resources
+from workbook.doctor import service_urls
+from workbook.mailbox import MailServer, messages, read_message
+from workbook.stack import Stack, running_stack
+from workbook.stages import get_stage
+
+ACME = {"X-Tenant-ID": "acme"}
+GLOBEX = {"X-Tenant-ID": "globex"}
+FINISHED = ("SUCCESS", "FAILURE")
+# Small retry delays, so a test sees several retries in well under a second.
+FAST_RETRIES = {
+    "WORKBOOK_WELCOME_RETRY_BASE_SECONDS": "0.05",
+    "WORKBOOK_WELCOME_RETRY_CAP_SECONDS": "0.2",
+}
+
+
+def serve(**options) -> Iterator[TestClient]:
+    get_settings.cache_clear()  # read the WORKBOOK_* variables the fixtures just set
+    worker_resources.cache_clear()
+    with TestClient(app, **options) as client:
+        yield client
+    app.dependency_overrides.clear()
+    get_settings.cache_clear()
+    worker_resources.cache_clear()
+
+
+@pytest.fixture
+def client(stage_env) -> Iterator[TestClient]:
+    yield from serve()
+
+
+@pytest.fixture
+def file_client(stage_env, monkeypatch, tmp_path, services) -> Iterator[TestClient]:
+    """The app on a SQLite file: other connections see only what was committed."""
+    if not services:
+        monkeypatch.setenv("WORKBOOK_DATABASE_URL", f"sqlite:///{tmp_path}/shop.db")
+    yield from serve()
+
+
+@pytest.fixture
+def rows():
+    """Count the rows of a table in one tenant's schema, on a connection of its own."""
+
+    def count(client, model, tenant: str = "acme") -> int:
+        with client.app_state["tenants"].get(tenant).sessions() as session:
+            return session.scalar(select(func.count()).select_from(model))
+
+    return count
+
+
+@pytest.fixture
+def queued(client) -> list[tuple[str, int]]:
+    """Replace the welcome-email queue with a recorder: the route runs, no task is sent."""
+    calls: list[tuple[str, int]] = []
+
+    def record(tenant_id: str, user_id: int) -> str:
+        calls.append((tenant_id, user_id))
+        return f"task-{len(calls)}"
+
+    app.dependency_overrides[get_welcome_queue] = lambda: record
+    return calls
+
+
+def register(client, email: str, name: str = "Ada", headers=ACME):
+    return client.post("/users/register", json={"email": email, "name": name}, headers=headers)
+
+
+@pytest.fixture
+def mail_server(tmp_path) -> Iterator[MailServer]:
+    """The workbook's SMTP server, in this process, storing mail under tmp_path."""
+    with MailServer(tmp_path / "mailbox", announce=lambda line: None) as server:
+        yield server
+
+
+def mail_to(directory: Path, address: str) -> list:
+    return [message for message in map(read_message, messages(directory)) if message["To"] == address]
+
+
+@pytest.fixture
+def eager(monkeypatch, tmp_path, mail_server) -> Iterator[TestClient]:
+    """The app with Celery in eager mode: .delay() runs the task right here, at once.
+
+    The task builds its own engine (the worker's resources), so the database is
+    a file both the app and the task open; an in-memory SQLite would give each
+    of them a database of its own.
+    """
+    monkeypatch.setenv("WORKBOOK_DATABASE_URL", f"sqlite:///{tmp_path}/shop.db")
+    monkeypatch.setenv("WORKBOOK_SMTP_PORT", str(mail_server.port))
+    for name, value in FAST_RETRIES.items():
+        monkeypatch.setenv(name, value)
+    celery_app.conf.task_always_eager = True
+    try:
+        yield from serve()
+    finally:
+        celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def eager_results(eager) -> list[EagerResult]:
+    """The results of the tasks the app queues in eager mode, as .delay() answered them.
+
+    (GET /tasks/{id} cannot report them: the in-memory result store belongs to the
+    thread that ran the task, and FastAPI runs each sync route in a pool thread.)
+    """
+    results: list[EagerResult] = []
+
+    def queue(tenant_id: str, user_id: int) -> str:
+        results.append(send_welcome_email.delay(tenant_id, user_id))
+        return results[-1].id
+
+    app.dependency_overrides[get_welcome_queue] = lambda: queue
+    return results
+
+
+# --- a real worker process -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stack(request, tmp_path_factory) -> Iterator[Stack]:
+    """Broker, mail server, a Celery worker process and the app (uvicorn), for the whole module.
+
+    Embedded (fakeredis over TCP, SQLite file) by default; with --services the
+    same tests run on the real Redis of WORKBOOK_TEST_REDIS_URL and a fresh
+    PostgreSQL database.
+    """
+    mailbox = tmp_path_factory.mktemp("mailbox")
+    if not request.config.getoption("services"):
+        with running_stack(get_stage("04"), mailbox=mailbox, extra_env=FAST_RETRIES) as running:
+            yield running
+        return
+    redis_url = service_urls()[1]
+    server = redis.Redis.from_url(redis_url)
+    server.flushdb()
+    with postgres_database() as database_url:
+        with running_stack(
+            get_stage("04"), mailbox=mailbox, extra_env=FAST_RETRIES, redis_url=redis_url, database_url=database_url
+        ) as running:
+            yield running
+    server.flushdb()
+    server.close()
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database that the worker process and the app share for a module."""
+    server = make_url(service_urls()[0])
+    name = f"workbook_{uuid.uuid4().hex[:12]}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def wait_for_state(
+    url: str, task_id: str, done: Callable[[dict], bool] = lambda s: s["state"] in FINISHED, timeout: float = 20
+) -> tuple[dict, list[tuple[str, int | None]]]:
+    """Poll GET /tasks/{task_id} until `done`; answers the last status and every (state, retries) seen."""
+    seen: list[tuple[str, int | None]] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        status = httpx.get(f"{url}/tasks/{task_id}").json()
+        if not seen or seen[-1] != (status["state"], status["retries"]):
+            seen.append((status["state"], status["retries"]))
+        if done(status) or time.monotonic() > deadline:
+            return status, seen
+        time.sleep(0.05)

@@ -1,0 +1,224 @@
+"""The full stack of a stage with a Celery worker, started with one command.
+
+For a stage whose folder holds `worker.py`, `python -m workbook serve NN`
+starts, and Ctrl-C stops:
+
+- the embedded broker: fakeredis over TCP, in a thread (or a real Redis, if given);
+- the mail server (workbook/mailbox.py), in a thread;
+- a real Celery worker PROCESS: `celery -A lessons.sNN_x.worker worker`, prefork, one child;
+- the app, served by uvicorn in its own process.
+
+Both processes are configured through the same WORKBOOK_* variables as
+everything else, and share a SQLite file (in-memory SQLite would give each
+process a database of its own). Each process leads a process group of its own,
+so stopping the stack signals the whole group (the worker's pool children too)
+and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from workbook.broker import embedded_broker
+from workbook.mailbox import MAILBOX, MailServer
+from workbook.serving import free_port
+from workbook.stages import ROOT, Stage
+
+
+def has_worker(stage: Stage) -> bool:
+    return (stage.directory / "worker.py").exists()
+
+
+@dataclass
+class Service:
+    """One child process, its output kept line by line (and echoed, if asked)."""
+
+    name: str
+    process: subprocess.Popen
+    lines: list[str] = field(default_factory=list)
+    pumping: threading.Thread | None = None
+
+    def pump(self, echo: Callable[[str], None] | None) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            line = line.rstrip("\n")
+            self.lines.append(line)
+            if echo:
+                echo(f"[{self.name}] {line}")
+
+    def stop(self, grace: float = 10) -> None:
+        """SIGTERM to the whole process group; SIGKILL whatever is still there after `grace` seconds."""
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break  # the group is gone: nothing left to stop
+            try:
+                self.process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+            if not _group_alive(self.process.pid):
+                break
+        self.process.wait()
+        if self.pumping is not None:
+            self.pumping.join(timeout=5)  # it has read the last lines
+        self.process.stdout.close()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)  # signal 0 only asks whether anyone in the group is there
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@dataclass
+class Stack:
+    stage: Stage
+    app_url: str
+    redis_url: str
+    mail: MailServer
+    env: dict[str, str]
+    services: dict[str, Service]
+
+    def lines(self, name: str) -> list[str]:
+        return list(self.services[name].lines)
+
+    def wait(self) -> None:
+        """Block until a process of the stack ends (or Ctrl-C)."""
+        while all(service.process.poll() is None for service in self.services.values()):
+            time.sleep(0.2)
+        ended = [s.name for s in self.services.values() if s.process.poll() is not None]
+        print(f"stopping: {', '.join(ended)} ended")
+
+
+def stack_env(
+    redis_url: str, embedded: bool, database_url: str, smtp_port: int, extra: dict[str, str]
+) -> dict[str, str]:
+    """The WORKBOOK_* settings both processes read."""
+    if embedded:
+        # The embedded server is the stack's alone: the app's own Redis (rate limits,
+        # email markers), the broker and the results each get a database of their own.
+        app_redis, broker, results = (f"{redis_url}/{number}" for number in (0, 1, 2))
+    else:
+        # A given server (the services tier) is used as it is: the keys do not collide.
+        app_redis = broker = results = redis_url
+    return {
+        "WORKBOOK_DATABASE_URL": database_url,
+        "WORKBOOK_REDIS_URL": app_redis,
+        "WORKBOOK_BROKER_URL": broker,
+        "WORKBOOK_RESULT_BACKEND": results,
+        "WORKBOOK_SMTP_HOST": "127.0.0.1",
+        "WORKBOOK_SMTP_PORT": str(smtp_port),
+        **extra,
+    }
+
+
+# On Linux, each child asks the kernel to send it SIGTERM when its parent dies
+# (prctl PR_SET_PDEATHSIG, kept across exec), then becomes the real command. So
+# even a supervisor that is killed outright (kill -9, a notebook kernel that is
+# shut down mid-cell) leaves no app or worker running on its own.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"
+    "if os.getppid() != int(sys.argv[1]): sys.exit(1)  # the parent died before prctl\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def _start(name: str, command: list[str], env: dict[str, str], echo: Callable[[str], None] | None) -> Service:
+    if sys.platform == "linux":
+        command = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        # A process group of its own: Ctrl-C in the terminal reaches only the
+        # supervisor, which then stops each group in order, pool children included.
+        process_group=0,
+    )
+    service = Service(name, process)
+    service.pumping = threading.Thread(target=service.pump, args=(echo,), name=f"pump-{name}", daemon=True)
+    service.pumping.start()
+    return service
+
+
+def _wait_for(check: Callable[[], bool], service: Service, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{what} exited: " + "\n".join(service.lines[-20:]))
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start in {timeout} s: " + "\n".join(service.lines[-20:]))
+        time.sleep(0.1)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@contextmanager
+def running_stack(
+    stage: Stage,
+    *,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    redis_url: str | None = None,
+    database_url: str | None = None,
+    mailbox: Path = MAILBOX,
+    extra_env: dict[str, str] | None = None,
+    echo: Callable[[str], None] | None = None,
+    concurrency: int = 1,
+) -> Iterator[Stack]:
+    """Start broker, mail server, worker and app; yield the Stack; stop them all on exit."""
+    with ExitStack() as cleanup:
+        embedded = redis_url is None
+        if redis_url is None:
+            redis_url = cleanup.enter_context(embedded_broker())
+        if database_url is None:
+            scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-stack-"))
+            database_url = f"sqlite:///{scratch}/storefront.db"
+        mail = cleanup.enter_context(MailServer(mailbox, announce=echo or (lambda line: None)))
+        env = stack_env(redis_url, embedded, database_url, mail.port, extra_env or {})
+        port = port or free_port()
+        services: dict[str, Service] = {}
+        # Registered first, so it runs last: every process is stopped before the
+        # broker and the mail server go away.
+        cleanup.callback(lambda: [service.stop() for service in reversed(services.values())])
+        worker_command = [
+            sys.executable, "-m", "celery", "-A", f"lessons.{stage.package}.worker", "worker",
+            "--pool=prefork", f"--concurrency={concurrency}", "--loglevel=INFO",
+            "--without-gossip", "--without-mingle", "--hostname", f"stage{stage.number}@%h",
+        ]  # fmt: skip
+        services["worker"] = _start("worker", worker_command, env, echo)
+        # One after the other: both processes create any missing tables at start-up,
+        # and two CREATE TABLEs racing on PostgreSQL can fail. (A real deployment
+        # runs migrations once, before starting either.)
+        _wait_for(lambda: any(" ready." in line for line in services["worker"].lines), services["worker"], "worker")
+        app_command = [
+            sys.executable, "-m", "uvicorn", stage.app, "--host", host, "--port", str(port), "--log-level", "info",
+        ]  # fmt: skip
+        services["app"] = _start("app", app_command, env, echo)
+        app_url = f"http://{host}:{port}"
+        _wait_for(lambda: _answers(f"{app_url}/health"), services["app"], "app")
+        yield Stack(stage, app_url, env["WORKBOOK_REDIS_URL"], mail, env, services)
