@@ -16,7 +16,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LESSON=01))
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test test-services check check-solutions serve mail diff reset hint progress doctor notebooks lock
+.PHONY: help lab test test-services check check-solutions serve mail diff bench reset hint progress doctor notebooks lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ mail: $(BIN)/.installed ## the mail the workbook's mail server received: make ma
 
 diff: $(BIN)/.installed ## what a stage changed since the previous one: make diff LESSON=02
 	$(need-lesson)$(WB) diff $(LESSON)
+
+bench: $(BIN)/.installed ## measure what blocks the event loop, over real HTTP: make bench LESSON=05
+	$(need-lesson)$(WB) bench $(LESSON)
 
 reset: $(BIN)/.installed ## put exercises back to their stub: make reset LESSON=01 [EXERCISE=id]
 	$(need-lesson)$(WB) reset $(LESSON) $(EXERCISE)

@@ -186,6 +186,18 @@ def cmd_mail(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from workbook import bench
+
+    stage = get_stage(args.lesson)
+    if not bench.has_bench(stage):
+        print(f"Stage {stage.number} · {stage.title} has no benchmark: it arrives with stage 05's /lab routes.")
+        return 0
+    print(f"Stage {stage.number} · {stage.title}: serving it with uvicorn and measuring (about 15 s)...")
+    print(bench.table(bench.run(stage)))
+    return 0
+
+
 def cmd_doctor(args) -> int:
     verdicts = doctor.run(services_required=args.services)
     for verdict in verdicts:
@@ -289,6 +301,7 @@ def parser() -> argparse.ArgumentParser:
     sub = command("mail", cmd_mail, "list the mail the workbook's mail server received, and show one")
     sub.add_argument("number", nargs="?", type=int, help="which message to show (see the list); the newest if left out")
     sub.add_argument("--mailbox", type=Path, default=MAILBOX, help="where the mail server keeps the mail it receives")
+    command("bench", cmd_bench, "measure what blocks the event loop, over real HTTP").add_argument("lesson")
     command("doctor", cmd_doctor, "is this machine ready for a workshop?").add_argument(
         "--services", action="store_true", help="PostgreSQL and Redis must be reachable"
     )

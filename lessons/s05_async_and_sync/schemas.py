@@ -1,0 +1,51 @@
+"""What the API accepts and answers, validated by pydantic."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class UserCreate(BaseModel):
+    email: EmailStr
+    name: Name
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str
+
+
+class ProfileImageOut(BaseModel):
+    """A profile image and the thumbnails made from it so far."""
+
+    user_id: int
+    format: str
+    width: int
+    height: int
+    # The sizes whose thumbnail exists now; the rest are still being made (or were lost).
+    thumbnails: list[int]
+
+
+class Registration(BaseModel):
+    """POST /users/register's answer: the user, and the id of the task sending the welcome email."""
+
+    user: UserOut
+    task_id: str
+
+
+TaskState = Literal["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"]
+
+
+class TaskStatus(BaseModel):
+    task_id: str
+    state: TaskState
+    # How many retries have happened so far (None while PENDING: nothing is known yet).
+    retries: int | None = None
+    # The task's answer when it succeeded, the last error when it is retrying or failed.
+    result: dict[str, Any] | None = None
+    error: str | None = None

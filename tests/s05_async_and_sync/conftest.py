@@ -1,0 +1,56 @@
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lessons.s05_async_and_sync.main import app
+from lessons.s05_async_and_sync.models import User
+from lessons.s05_async_and_sync.settings import get_settings
+from workbook import bench
+from workbook.stages import get_stage
+
+ACME = {"X-Tenant-ID": "acme"}
+GLOBEX = {"X-Tenant-ID": "globex"}
+STAGE = get_stage("05")
+
+
+def serve(**options) -> Iterator[TestClient]:
+    get_settings.cache_clear()  # read the WORKBOOK_* variables the fixtures just set
+    with TestClient(app, **options) as client:
+        yield client
+    app.dependency_overrides.clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def client(stage_env) -> Iterator[TestClient]:
+    yield from serve()
+
+
+@pytest.fixture
+def served(stage_env) -> Callable[..., AbstractContextManager[str]]:
+    """Serve the stage with uvicorn, over real HTTP: `with served(thread_limit="4") as url: ...`."""
+
+    def start(**settings: str) -> AbstractContextManager[str]:
+        return bench.serving(STAGE, **settings)
+
+    return start
+
+
+def add_users(client: TestClient, tenant: str, *emails: str) -> None:
+    """Store users straight through the tenant's sync session (the blocking engine)."""
+    with client.app_state["tenants"].get(tenant).sessions() as session:
+        session.add_all(User(email=email, name=email.split("@")[0].title()) for email in emails)
+        session.commit()
+
+
+def timed_concurrently(url: str, path: str, count: int, **params) -> float:
+    """Seconds for `count` truly concurrent requests to the served app (an AsyncClient and gather)."""
+
+    async def fire() -> float:
+        async with bench.client_for(url) as http:
+            return await bench.concurrently(http, path, count, **params)
+
+    return asyncio.run(fire())
