@@ -6,7 +6,10 @@ import smtplib
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
+from pathlib import Path
 
 import httpx2
 import psutil
@@ -115,15 +118,28 @@ def descendants(pid: int) -> list[psutil.Process]:
     return psutil.Process(pid).children(recursive=True)
 
 
-def test_serve_starts_the_whole_stack_and_ctrl_c_leaves_no_process_behind(tmp_path):
-    port = free_port()
+@contextmanager
+def serving_stage_04(port: int, mailbox: Path) -> Iterator[subprocess.Popen]:
+    """`python -m workbook serve 04`, its output on a text pipe. However the test ends, a
+    supervisor still running is killed with its whole process group, so no stack outlives it."""
     supervisor = subprocess.Popen(
-        [sys.executable, "-m", "workbook", "serve", "04", "--port", str(port), "--mailbox", str(tmp_path)],
+        [sys.executable, "-m", "workbook", "serve", "04", "--port", str(port), "--mailbox", str(mailbox)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # a terminal of its own, as a learner's shell would give it
     )  # fmt: skip
-    lines: list[str] = []
     try:
+        yield supervisor
+    finally:
+        if supervisor.poll() is None:
+            os.killpg(supervisor.pid, signal.SIGKILL)
+            supervisor.wait()
+        supervisor.stdout.close()
+
+
+def test_serve_starts_the_whole_stack_and_ctrl_c_leaves_no_process_behind(tmp_path):
+    port = free_port()
+    with serving_stage_04(port, tmp_path) as supervisor:
+        lines: list[str] = []
         for line in supervisor.stdout:
             lines.append(line)
             if line.startswith("Ctrl-C stops everything"):
@@ -152,20 +168,11 @@ def test_serve_starts_the_whole_stack_and_ctrl_c_leaves_no_process_behind(tmp_pa
         assert "Stopped" in rest
         _, alive = psutil.wait_procs(children, timeout=5)
         assert alive == [], f"still running after Ctrl-C: {alive}"
-    finally:
-        if supervisor.poll() is None:
-            os.killpg(supervisor.pid, signal.SIGKILL)
-            supervisor.wait()
-        supervisor.stdout.close()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="children follow their parent out through prctl, on Linux")
 def test_a_supervisor_killed_outright_takes_its_processes_with_it(tmp_path):
-    supervisor = subprocess.Popen(
-        [sys.executable, "-m", "workbook", "serve", "04", "--port", str(free_port()), "--mailbox", str(tmp_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
-    try:
+    with serving_stage_04(free_port(), tmp_path) as supervisor:
         for line in supervisor.stdout:
             if line.startswith("Ctrl-C stops everything"):
                 break
@@ -175,8 +182,3 @@ def test_a_supervisor_killed_outright_takes_its_processes_with_it(tmp_path):
         supervisor.wait(timeout=10)
         _, alive = psutil.wait_procs(children, timeout=20)
         assert alive == [], f"orphans left behind: {alive}"
-    finally:
-        if supervisor.poll() is None:
-            os.killpg(supervisor.pid, signal.SIGKILL)
-            supervisor.wait()
-        supervisor.stdout.close()

@@ -1,83 +1,28 @@
-from collections.abc import Iterator
+"""Stage 06's app, handed to the fixtures and helpers every stage with tokens shares
+(tests/auth_fixtures.py, auth_helpers.py)."""
 
 import pytest
-from fastapi.testclient import TestClient
 
 from lessons.s06_oauth2_jwt.main import app
 from lessons.s06_oauth2_jwt.settings import get_settings
-from lessons.s06_oauth2_jwt.tokens import TokenClaims, TokenService
 
-ACME = {"X-Tenant-ID": "acme"}
-GLOBEX = {"X-Tenant-ID": "globex"}
-RATE_LIMIT = 3
-LOGIN_LIMIT = 4
-ADMIN_PASSWORD = "storefront-demo-admin"
-ADA = {"email": "ada@example.com", "name": "Ada Lovelace", "password": "correct horse battery"}
-GRACE = {"email": "grace@example.com", "name": "Grace Hopper", "password": "cobol forever 1959"}
+# client, limited_client, ada and auth_env, written once for every stage with tokens: pytest offers
+# a folder's tests the fixtures its conftest.py holds, imported ones included.
+from ..auth_fixtures import *  # noqa: F403
+from ..auth_helpers import StageApp
 
+STAGE = StageApp(app, "lessons.s06_oauth2_jwt.main:app", get_settings)
 
-@pytest.fixture
-def auth_env(stage_env, monkeypatch) -> None:
-    # bcrypt at its lowest cost: a real hash, a thousandth of the default's time.
-    monkeypatch.setenv("WORKBOOK_BCRYPT_ROUNDS", "4")
-
-
-def serve(**options) -> Iterator[TestClient]:
-    get_settings.cache_clear()  # read the WORKBOOK_* variables the fixtures just set
-    with TestClient(app, **options) as client:
-        yield client
-    app.dependency_overrides.clear()
-    get_settings.cache_clear()
+# For the tests that start the app themselves, with settings of their own.
+serve = STAGE.serve
 
 
 @pytest.fixture
-def client(auth_env) -> Iterator[TestClient]:
-    yield from serve()
+def stage_app() -> StageApp:
+    return STAGE
 
 
 @pytest.fixture
-def limited_client(auth_env, monkeypatch) -> Iterator[TestClient]:
-    """Small limits: RATE_LIMIT requests a minute on the user routes, LOGIN_LIMIT log-in attempts."""
-    monkeypatch.setenv("WORKBOOK_RATE_LIMIT_PER_MINUTE", str(RATE_LIMIT))
-    monkeypatch.setenv("WORKBOOK_LOGIN_ATTEMPTS_PER_MINUTE", str(LOGIN_LIMIT))
-    yield from serve()
-
-
-def register(client: TestClient, user: dict = ADA, headers: dict = ACME) -> dict:
-    response = client.post("/users/register", json=user, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()["user"]
-
-
-def log_in(client: TestClient, email: str, password: str, headers: dict = ACME, **form) -> dict:
-    response = client.post("/token", data={"username": email, "password": password, **form}, headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def log_in_as_admin(client: TestClient, tenant: str = "acme") -> dict:
-    return log_in(client, f"admin@{tenant}.example", ADMIN_PASSWORD, headers={"X-Tenant-ID": tenant})
-
-
-def bearer(token: str, headers: dict = ACME) -> dict:
-    return {**headers, "Authorization": f"Bearer {token}"}
-
-
-def token_service(client: TestClient) -> TokenService:
-    return client.app_state["tokens"]
-
-
-def claims_of(client: TestClient, token: str, expected: str = "access") -> TokenClaims:
-    return token_service(client).decode(token, expected=expected)
-
-
-@pytest.fixture
-def ada(client) -> dict:
-    """Ada, registered in acme and logged in: her user and her token pair."""
-    user = register(client, ADA)
-    return {"user": user, **log_in(client, ADA["email"], ADA["password"])}
-
-
-def run_redis(client: TestClient, command: str, *args):
-    """Run one command on the app's own Redis client, in the app's event loop."""
-    return client.portal.call(getattr(client.app_state["redis"], command), *args)
+def stale_token_detail() -> str:
+    """What a token issued before its user's last password change gets back."""
+    return "The token was issued before a password change; log in again"

@@ -1,6 +1,6 @@
 """Exercise 06/logout_everywhere: POST /logout/everywhere makes every token of the caller stop working."""
 
-from .conftest import ACME, ADA, GRACE, bearer, log_in, register
+from ..auth_helpers import ACME, ADA, GRACE, bearer, log_in, register
 
 
 def me(client, token: str) -> int:

@@ -1,6 +1,6 @@
 """Exercise 06/token_info: GET /token/info answers what the caller's access token carries."""
 
-from .conftest import ACME, GLOBEX, bearer, claims_of, log_in_as_admin
+from ..auth_helpers import ACME, GLOBEX, bearer, claims_of, log_in_as_admin
 
 
 def info(client, token: str, headers=ACME):

@@ -7,7 +7,7 @@ import pytest
 
 from lessons.s06_oauth2_jwt.passwords import PasswordHasher
 
-from .conftest import ACME, ADA, bearer, claims_of, log_in, register
+from ..auth_helpers import ACME, ADA, bearer, claims_of, log_in, register
 
 WRONG = {"username": ADA["email"], "password": "not her password"}
 UNKNOWN = {"username": "nobody@example.com", "password": "not her password"}

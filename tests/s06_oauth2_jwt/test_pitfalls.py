@@ -21,7 +21,7 @@ from passlib.context import CryptContext
 from lessons.s06_oauth2_jwt.passwords import PasswordHasher
 from lessons.s06_oauth2_jwt.tokens import InvalidToken, TokenService
 
-from .conftest import ACME, ADA, bearer, log_in, register
+from ..auth_helpers import ACME, ADA, bearer, log_in, register
 
 # --- passlib 1.7.4 with bcrypt 4.1+ / 5, and bcrypt's 72 bytes ---------------------------------
 

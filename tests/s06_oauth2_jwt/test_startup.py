@@ -8,7 +8,8 @@ from lessons.s06_oauth2_jwt.main import app
 from lessons.s06_oauth2_jwt.settings import Settings, get_settings
 from lessons.s06_oauth2_jwt.signing_keys import DEVELOPMENT_KEY, InsecureConfiguration, signing_key
 
-from .conftest import ACME, log_in, log_in_as_admin, serve
+from ..auth_helpers import ACME, log_in, log_in_as_admin
+from .conftest import serve
 
 SECRET = "a-real-secret-of-forty-eight-characters-0123456"
 

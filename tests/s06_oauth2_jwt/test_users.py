@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from lessons.s06_oauth2_jwt.models import AuditEvent, User
 
-from .conftest import ACME, ADA, GLOBEX, GRACE, bearer, log_in, log_in_as_admin, register
+from ..auth_helpers import ACME, ADA, GLOBEX, GRACE, bearer, log_in, log_in_as_admin, register
 
 
 def test_register_answers_201_with_the_user_and_no_password(client):

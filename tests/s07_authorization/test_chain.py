@@ -7,7 +7,7 @@ import pytest
 from lessons.s07_authorization import permissions
 from lessons.s07_authorization.services import UserService
 
-from .conftest import ACME, GRACE, bearer, register, token_service
+from ..auth_helpers import ACME, GRACE, bearer, register, token_service
 
 
 @pytest.fixture

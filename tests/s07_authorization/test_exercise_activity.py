@@ -1,6 +1,6 @@
 """Exercise 07/activity: GET /users/{user_id}/activity: your own, or someone else's with scope and permission."""
 
-from .conftest import GRACE, bearer, log_in
+from ..auth_helpers import GRACE, bearer, log_in
 
 
 def activity(client, token: str, user_id: int):

@@ -1,6 +1,6 @@
 """Exercise 07/any_scope: RequireAnyScope lets GET /users through with any one of several scopes."""
 
-from .conftest import ACME, bearer, log_in
+from ..auth_helpers import ACME, bearer, log_in
 
 
 def users(client, token: str):

@@ -7,7 +7,8 @@ from sqlalchemy import Engine, delete, event
 
 from lessons.s07_authorization.models import RolePermission
 
-from .conftest import ADA, GLOBEX, GRACE, bearer, claims_of, log_in, register, run_redis, set_role, token_service
+from ..auth_helpers import ADA, GLOBEX, GRACE, bearer, claims_of, log_in, register, run_redis, token_service
+from .conftest import set_role
 
 
 @pytest.fixture

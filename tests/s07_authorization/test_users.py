@@ -1,6 +1,6 @@
 """The user routes of stage 07: register with a role, PATCH a profile, and PUT a role."""
 
-from .conftest import ACME, ADA, GRACE, bearer, log_in, register
+from ..auth_helpers import ACME, ADA, GRACE, bearer, log_in, register
 
 
 def test_a_new_user_is_a_customer(client):
