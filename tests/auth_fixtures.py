@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from .auth_helpers import ADA, LOGIN_LIMIT, RATE_LIMIT, StageApp, log_in, register
+from .auth_helpers import ADA, LOGIN_LIMIT, RATE_LIMIT, log_in, register
+from .stage_apps import StageApp
 
 __all__ = ["ada", "auth_env", "client", "limited_client"]
 

@@ -1,7 +1,7 @@
 """Helpers for the stages with log-in and tokens (06 onwards).
 
 Nothing here imports a stage: each stage's conftest.py hands over its app as a
-StageApp (the `stage_app` fixture, which the fixtures in auth_fixtures.py start),
+StageApp (tests/stage_apps.py; the `stage_app` fixture, which auth_fixtures.py starts),
 and the helpers reach the app's own objects through the TestClient
 (`client.app_state["tokens"]` and so on). So the same helpers, fixtures and
 shared tests (token_*.py) serve every one of those stages.
@@ -9,16 +9,9 @@ shared tests (token_*.py) serve every one of those stages.
 
 import base64
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import jwt
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-
-from workbook.serving import running
 
 ACME = {"X-Tenant-ID": "acme"}
 GLOBEX = {"X-Tenant-ID": "globex"}
@@ -27,32 +20,6 @@ LOGIN_LIMIT = 4
 ADMIN_PASSWORD = "storefront-demo-admin"
 ADA = {"email": "ada@example.com", "name": "Ada Lovelace", "password": "correct horse battery"}
 GRACE = {"email": "grace@example.com", "name": "Grace Hopper", "password": "cobol forever 1959"}
-
-
-@dataclass(frozen=True)
-class StageApp:
-    """One stage's app, as the shared fixtures and tests start it."""
-
-    app: FastAPI
-    import_path: str  # where uvicorn finds the same app, e.g. "lessons.s06_oauth2_jwt.main:app"
-    get_settings: Callable[[], Any]
-
-    def serve(self, **options) -> Iterator[TestClient]:
-        self.get_settings.cache_clear()  # read the WORKBOOK_* variables the fixtures just set
-        with TestClient(self.app, **options) as client:
-            yield client
-        self.app.dependency_overrides.clear()
-        self.get_settings.cache_clear()
-
-    @contextmanager
-    def running(self) -> Iterator[str]:
-        """The app served by uvicorn on a real socket; yields its base URL."""
-        self.get_settings.cache_clear()
-        try:
-            with running(self.import_path) as url:
-                yield url
-        finally:
-            self.get_settings.cache_clear()
 
 
 # --- Users and tokens ---------------------------------------------------------------------------
@@ -89,11 +56,6 @@ def token_service(client: TestClient):
 
 def claims_of(client: TestClient, token: str, expected: str = "access"):
     return token_service(client).decode(token, expected=expected)
-
-
-def run_redis(client: TestClient, command: str, *args):
-    """Run one command on the app's own Redis client, in the app's event loop."""
-    return client.portal.call(getattr(client.app_state["redis"], command), *args)
 
 
 # --- Forging tokens -----------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import base64
 
 import httpx2
 
-from .auth_helpers import ADA, StageApp, register
+from .auth_helpers import ADA, register
+from .stage_apps import StageApp
 
 
 def password_flow(schema: dict) -> dict:

@@ -6,7 +6,8 @@ stage's app (through the fixtures its conftest.py provides).
 
 import pytest
 
-from .auth_helpers import ACME, ADA, bearer, claims_of, log_in, me, run_redis
+from .auth_helpers import ACME, ADA, bearer, claims_of, log_in, me
+from .stage_apps import run_redis
 
 
 def refresh(client, token: str):

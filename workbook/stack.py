@@ -29,7 +29,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from workbook.broker import embedded_broker
 from workbook.mailbox import MAILBOX, MailServer
@@ -172,8 +172,8 @@ def _wait_for(check: Callable[[], bool], service: Service, what: str, timeout: f
 
 def _answers(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.TransportError:
+        return httpx2.get(url, timeout=1).status_code == 200
+    except httpx2.TransportError:
         return False
 
 

@@ -5,7 +5,8 @@ import pytest
 from lessons.s02_advanced_dependencies.main import app
 from lessons.s02_advanced_dependencies.rate_limiting import RateLimiter, rate_limiter
 
-from .conftest import ACME, GLOBEX, RATE_LIMIT, run_redis
+from ..stage_apps import run_redis
+from .conftest import ACME, GLOBEX, RATE_LIMIT
 
 pytestmark = pytest.mark.services
 

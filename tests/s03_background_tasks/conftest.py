@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,14 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import func, select
 
 from lessons.s03_background_tasks.jobs import get_jobs
 from lessons.s03_background_tasks.main import app
 from lessons.s03_background_tasks.settings import get_settings
 from workbook.serving import free_port
 from workbook.stages import ROOT
+
+from ..stage_apps import StageApp, count_rows
 
 APP = "lessons.s03_background_tasks.main:app"
 
@@ -45,21 +47,16 @@ def upload(
     )
 
 
-def serve(**options) -> Iterator[TestClient]:
-    get_settings.cache_clear()  # read the WORKBOOK_* variables the fixtures just set
-    with TestClient(app, **options) as client:
-        yield client
-    app.dependency_overrides.clear()
-    get_settings.cache_clear()
+STAGE = StageApp(app, "lessons.s03_background_tasks.main:app", get_settings)
 
 
 # The same, as a `with` block, for tests that start the app after changing a setting.
-started = contextmanager(serve)
+started = contextmanager(STAGE.serve)
 
 
 @pytest.fixture
 def client(stage_env) -> Iterator[TestClient]:
-    yield from serve()
+    yield from STAGE.serve()
 
 
 @pytest.fixture
@@ -86,18 +83,8 @@ def media_files(media_root) -> Callable[[], list[str]]:
 
 @pytest.fixture
 def rows(client):
-    """Count the rows of a table in one tenant's schema, straight from the app's database."""
-
-    def count(model, tenant: str = "acme") -> int:
-        with client.app_state["tenants"].get(tenant).sessions() as session:
-            return session.scalar(select(func.count()).select_from(model))
-
-    return count
-
-
-def run_redis(client: TestClient, command: str, *args):
-    """Run one command on the app's own Redis client, in the app's event loop."""
-    return client.portal.call(getattr(client.app_state["redis"], command), *args)
+    """Count the rows of a table in one tenant's schema: rows(User) or rows(User, tenant="globex")."""
+    return partial(count_rows, client)
 
 
 class RecordedJobs:

@@ -4,7 +4,8 @@ import pytest
 
 from lessons.s03_background_tasks.analytics import analytics_key
 
-from .conftest import ACME, GLOBEX, png, run_redis, upload
+from ..stage_apps import run_redis
+from .conftest import ACME, GLOBEX, png, upload
 
 pytestmark = pytest.mark.services
 

@@ -4,14 +4,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 import redis
 from celery.result import EagerResult
 from fastapi.testclient import TestClient
 from psycopg import sql
-from sqlalchemy import func, make_url, select
+from sqlalchemy import make_url
 
 from lessons.s04_celery.dependencies import get_welcome_queue
 from lessons.s04_celery.main import app
@@ -23,6 +23,8 @@ from workbook.mailbox import MailServer, messages, read_message
 from workbook.stack import Stack, running_stack
 from workbook.stages import get_stage
 
+from ..stage_apps import StageApp
+
 ACME = {"X-Tenant-ID": "acme"}
 GLOBEX = {"X-Tenant-ID": "globex"}
 FINISHED = ("SUCCESS", "FAILURE")
@@ -33,19 +35,12 @@ FAST_RETRIES = {
 }
 
 
-def serve(**options) -> Iterator[TestClient]:
-    get_settings.cache_clear()  # read the WORKBOOK_* variables the fixtures just set
-    worker_resources.cache_clear()
-    with TestClient(app, **options) as client:
-        yield client
-    app.dependency_overrides.clear()
-    get_settings.cache_clear()
-    worker_resources.cache_clear()
+STAGE = StageApp(app, "lessons.s04_celery.main:app", get_settings, caches=(worker_resources,))
 
 
 @pytest.fixture
 def client(stage_env) -> Iterator[TestClient]:
-    yield from serve()
+    yield from STAGE.serve()
 
 
 @pytest.fixture
@@ -53,18 +48,7 @@ def file_client(stage_env, monkeypatch, tmp_path, services) -> Iterator[TestClie
     """The app on a SQLite file: other connections see only what was committed."""
     if not services:
         monkeypatch.setenv("WORKBOOK_DATABASE_URL", f"sqlite:///{tmp_path}/shop.db")
-    yield from serve()
-
-
-@pytest.fixture
-def rows():
-    """Count the rows of a table in one tenant's schema, on a connection of its own."""
-
-    def count(client, model, tenant: str = "acme") -> int:
-        with client.app_state["tenants"].get(tenant).sessions() as session:
-            return session.scalar(select(func.count()).select_from(model))
-
-    return count
+    yield from STAGE.serve()
 
 
 @pytest.fixture
@@ -109,7 +93,7 @@ def eager(monkeypatch, tmp_path, mail_server) -> Iterator[TestClient]:
         monkeypatch.setenv(name, value)
     celery_app.conf.task_always_eager = True
     try:
-        yield from serve()
+        yield from STAGE.serve()
     finally:
         celery_app.conf.task_always_eager = False
 
@@ -181,7 +165,7 @@ def wait_for_state(
     seen: list[tuple[str, int | None]] = []
     deadline = time.monotonic() + timeout
     while True:
-        status = httpx.get(f"{url}/tasks/{task_id}").json()
+        status = httpx2.get(f"{url}/tasks/{task_id}").json()
         if not seen or seen[-1] != (status["state"], status["retries"]):
             seen.append((status["state"], status["retries"]))
         if done(status) or time.monotonic() > deadline:

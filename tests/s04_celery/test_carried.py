@@ -4,7 +4,7 @@ from io import BytesIO
 
 from PIL import Image
 
-from .conftest import ACME, GLOBEX, register
+from .conftest import ACME, GLOBEX, STAGE, register
 
 ADMIN = {**ACME, "X-API-Key": "acme-admin-key"}
 
@@ -40,9 +40,7 @@ def test_a_profile_image_gets_its_thumbnails_after_the_response(client, queued):
 
 
 def test_the_rate_limit_still_counts_registrations(client, queued, monkeypatch):
-    from .conftest import serve
-
     monkeypatch.setenv("WORKBOOK_RATE_LIMIT_PER_MINUTE", "2")
-    for limited in serve():
+    for limited in STAGE.serve():
         answers = [register(limited, f"user{n}@example.com").status_code for n in range(3)]
         assert answers == [201, 201, 429]

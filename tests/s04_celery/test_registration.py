@@ -7,6 +7,7 @@ from lessons.s04_celery.main import app
 from lessons.s04_celery.models import User
 from lessons.s04_celery.worker import celery_app
 
+from ..stage_apps import count_rows
 from .conftest import ACME, GLOBEX, register
 
 
@@ -18,12 +19,12 @@ def test_register_answers_201_with_the_user_and_the_task_id(client, queued):
     assert queued == [("acme", 1)], "the welcome email is queued once, with the tenant and the new user's id"
 
 
-def test_the_user_is_committed_before_the_task_is_queued(file_client, rows):
+def test_the_user_is_committed_before_the_task_is_queued(file_client):
     seen_by_the_queue: list[int] = []
 
     def queue(tenant_id: str, user_id: int) -> str:
         # What a worker starting right now would find, on a connection of its own.
-        seen_by_the_queue.append(rows(file_client, User, tenant_id))
+        seen_by_the_queue.append(count_rows(file_client, User, tenant_id))
         return "task-x"
 
     app.dependency_overrides[get_welcome_queue] = lambda: queue

@@ -6,7 +6,7 @@ request goes over HTTP to the app in its own process, as a learner's would.
 
 import time
 
-import httpx
+import httpx2
 import pytest
 from celery import Celery
 
@@ -17,7 +17,7 @@ TASK = "lessons.s04_celery.tasks.send_welcome_email"
 
 
 def register(stack, email: str, name: str = "Ada") -> dict:
-    response = httpx.post(
+    response = httpx2.post(
         f"{stack.app_url}/users/register", json={"email": email, "name": name}, headers={"X-Tenant-ID": "acme"}
     )
     assert response.status_code == 201, response.text
@@ -93,7 +93,7 @@ def test_eager_mode_hides_routing_a_real_worker_never_runs_the_task(stack, eager
     control = client_app(stack).send_task(TASK, args=["acme", body["user"]["id"]])
     status, _ = wait_for_state(stack.app_url, control.id)
     assert status["state"] == "SUCCESS", "a task on the worker's queue, sent after it, has finished..."
-    assert httpx.get(f"{stack.app_url}/tasks/{lost.id}").json()["state"] == "PENDING", (
+    assert httpx2.get(f"{stack.app_url}/tasks/{lost.id}").json()["state"] == "PENDING", (
         "...while the one on the 'emails' queue is still waiting: the worker consumes only 'celery'"
     )
 

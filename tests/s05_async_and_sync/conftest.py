@@ -11,22 +11,19 @@ from lessons.s05_async_and_sync.settings import get_settings
 from workbook import bench
 from workbook.stages import get_stage
 
+from ..stage_apps import StageApp
+
 ACME = {"X-Tenant-ID": "acme"}
 GLOBEX = {"X-Tenant-ID": "globex"}
-STAGE = get_stage("05")
+INDEXED = get_stage("05")  # the index entry the benchmark serves
 
 
-def serve(**options) -> Iterator[TestClient]:
-    get_settings.cache_clear()  # read the WORKBOOK_* variables the fixtures just set
-    with TestClient(app, **options) as client:
-        yield client
-    app.dependency_overrides.clear()
-    get_settings.cache_clear()
+STAGE = StageApp(app, "lessons.s05_async_and_sync.main:app", get_settings)
 
 
 @pytest.fixture
 def client(stage_env) -> Iterator[TestClient]:
-    yield from serve()
+    yield from STAGE.serve()
 
 
 @pytest.fixture
@@ -34,7 +31,7 @@ def served(stage_env) -> Callable[..., AbstractContextManager[str]]:
     """Serve the stage with uvicorn, over real HTTP: `with served(thread_limit="4") as url: ...`."""
 
     def start(**settings: str) -> AbstractContextManager[str]:
-        return bench.serving(STAGE, **settings)
+        return bench.serving(INDEXED, **settings)
 
     return start
 

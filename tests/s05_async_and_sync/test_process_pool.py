@@ -9,7 +9,7 @@ import pytest
 from lessons.s05_async_and_sync.cpu_work import count_primes, prime_count
 from workbook import bench
 
-from .conftest import serve
+from .conftest import STAGE
 
 
 @pytest.mark.parametrize(("limit", "primes"), [(2, 0), (3, 1), (100, 25), (1000, 168), (10_000, 1229)])
@@ -26,7 +26,7 @@ def test_inline_counts_in_the_server_process_and_the_pool_in_another(client):
 
 
 def test_the_pools_workers_are_children_of_the_server_and_stop_with_the_app(stage_env):
-    for client in serve():
+    for client in STAGE.serve():
         pool = client.app_state["process_pool"]
         pids = {client.get("/lab/cpu/process-pool?limit=100").json()["pid"] for _ in range(3)}
         workers = {child.pid for child in multiprocessing.active_children()}

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from lessons.s05_async_and_sync.main import app
 from lessons.s05_async_and_sync.settings import get_settings
 
-from .conftest import serve, timed_concurrently
+from .conftest import STAGE, timed_concurrently
 
 
 def test_the_default_limit_is_anyios_40(client):
@@ -16,7 +16,7 @@ def test_the_default_limit_is_anyios_40(client):
 
 def test_the_lifespan_sets_the_limit_from_the_settings(stage_env, monkeypatch):
     monkeypatch.setenv("WORKBOOK_THREAD_LIMIT", "7")
-    for client in serve():
+    for client in STAGE.serve():
         assert client.get("/lab/threads").json()["limit"] == 7
 
 

@@ -9,7 +9,7 @@ from lessons.s06_oauth2_jwt.settings import get_settings
 # client, limited_client, ada and auth_env, written once for every stage with tokens: pytest offers
 # a folder's tests the fixtures its conftest.py holds, imported ones included.
 from ..auth_fixtures import *  # noqa: F403
-from ..auth_helpers import StageApp
+from ..stage_apps import StageApp
 
 STAGE = StageApp(app, "lessons.s06_oauth2_jwt.main:app", get_settings)
 

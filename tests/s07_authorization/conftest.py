@@ -10,7 +10,8 @@ from lessons.s07_authorization.settings import get_settings
 # client, limited_client, ada and auth_env, written once for every stage with tokens: pytest offers
 # a folder's tests the fixtures its conftest.py holds, imported ones included.
 from ..auth_fixtures import *  # noqa: F403
-from ..auth_helpers import GRACE, StageApp, bearer, log_in, log_in_as_admin, register
+from ..auth_helpers import GRACE, bearer, log_in, log_in_as_admin, register
+from ..stage_apps import StageApp
 
 STAGE = StageApp(app, "lessons.s07_authorization.main:app", get_settings)
 

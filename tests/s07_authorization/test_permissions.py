@@ -7,7 +7,8 @@ from sqlalchemy import Engine, delete, event
 
 from lessons.s07_authorization.models import RolePermission
 
-from ..auth_helpers import ADA, GLOBEX, GRACE, bearer, claims_of, log_in, register, run_redis, token_service
+from ..auth_helpers import ADA, GLOBEX, GRACE, bearer, claims_of, log_in, register, token_service
+from ..stage_apps import run_redis
 from .conftest import set_role
 
 
