@@ -36,6 +36,9 @@ class RedisOnceMarkers:
         # inside the lease, so the key still holds its own claim.
         self.redis.delete(key)
 
+    def was_sent(self, key: str) -> bool:
+        return self.state(key) == SENT
+
     def state(self, key: str) -> str | None:
         value = self.redis.get(key)
         return value.decode() if isinstance(value, bytes) else value

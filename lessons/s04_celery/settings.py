@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     welcome_max_retries: int = 8
     # How long a claim on "send this user's welcome email" holds before another
     # delivery of the task may take over (a worker that died mid-send never confirms).
-    welcome_claim_seconds: int = 600
+    # Longer than one send can take (smtp_timeout_seconds), and well inside the
+    # retries' total span, so that a retry outlives a dead run's claim.
+    welcome_claim_seconds: int = 60
 
 
 @lru_cache

@@ -31,6 +31,8 @@ class OnceMarkers(Protocol):
 
     def release(self, key: str) -> None: ...
 
+    def was_sent(self, key: str) -> bool: ...
+
 
 class UserService:
     def __init__(self, users: UserRepository, audit: AuditTrail, logger: FilteringBoundLogger) -> None:
@@ -64,6 +66,13 @@ class UserService:
         self.logger.info("user.deleted", user_id=user.id)
 
 
+class WelcomeInProgress(RuntimeError):
+    """Another run holds the claim on this email: it is sending now, or it died mid-send."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"Another run is sending user {user_id}'s welcome email; try again later")
+
+
 class WelcomeEmails:
     """Sends a user's welcome email at most once per successful send.
 
@@ -94,7 +103,11 @@ class WelcomeEmails:
         return f"welcome-email:{self.tenant_id}:{user_id}"
 
     def send(self, user_id: int) -> str:
-        """Answers "sent", "already sent" or "no such user"; raises OSError when the mail server fails."""
+        """Answers "sent", "already sent" or "no such user".
+
+        Raises OSError when the mail server fails, and WelcomeInProgress while
+        another run holds the claim: both are worth retrying later.
+        """
         user = self.users.get(user_id)
         if user is None:
             # Deleted before the job ran: nothing to send, and nothing to retry.
@@ -102,8 +115,13 @@ class WelcomeEmails:
             return "no such user"
         key = self.marker_key(user_id)
         if not self.markers.claim(key, self.claim_seconds):
-            self.logger.info("welcome.skipped_duplicate", user_id=user_id)
-            return "already sent"
+            if self.markers.was_sent(key):
+                self.logger.info("welcome.skipped_duplicate", user_id=user_id)
+                return "already sent"
+            # Not "done": the holder may have died mid-send (with late acks, that is
+            # exactly when this delivery arrives). Retry; once the dead run's lease
+            # expires, a retry claims the email and sends it.
+            raise WelcomeInProgress(user_id)
         try:
             self.mailer.send(welcome_message(self.mail_from, user))
         except Exception:

@@ -9,13 +9,20 @@ from celery import Task
 
 from .repositories import SqlAlchemyUserRepository
 from .retrying import backoff_delay
-from .services import WelcomeEmails
+from .services import WelcomeEmails, WelcomeInProgress
 from .settings import get_settings
 from .worker import celery_app, worker_resources
 
-# Failures worth retrying: the mail server is down, unreachable, slow or hung up.
-# Anything else (a bug, a tenant that does not exist) fails the task at once.
-TRANSIENT_MAIL_ERRORS = (ConnectionError, TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
+# Failures worth retrying: the mail server is down, unreachable, slow or hung up, or
+# another run holds this email's claim. Anything else (a bug, a tenant that does not
+# exist) fails the task at once.
+RETRYABLE = (
+    ConnectionError,
+    TimeoutError,
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    WelcomeInProgress,
+)
 
 
 @celery_app.task(bind=True)
@@ -39,7 +46,7 @@ def send_welcome_email(self: Task, tenant_id: str, user_id: int) -> dict[str, st
         )
         try:
             outcome = welcome.send(user_id)
-        except TRANSIENT_MAIL_ERRORS as error:
+        except RETRYABLE as error:
             if self.request.retries >= settings.welcome_max_retries:
                 logger.error("welcome.giving_up", error=repr(error))
                 raise  # the task ends in FAILURE with the mail server's error

@@ -13,7 +13,7 @@ from lessons.s04_celery.markers import RedisOnceMarkers
 from lessons.s04_celery.models import User
 from lessons.s04_celery.repositories import InMemoryUserRepository
 from lessons.s04_celery.retrying import backoff_delay
-from lessons.s04_celery.services import WelcomeEmails
+from lessons.s04_celery.services import WelcomeEmails, WelcomeInProgress
 from workbook.mailbox import messages, read_message
 
 
@@ -77,15 +77,19 @@ def test_a_failed_send_releases_the_claim_so_the_retry_can_send(users, markers):
     assert len(sender.sent) == 1
 
 
-def test_a_claim_that_is_never_confirmed_expires(users):
+def test_a_claim_held_by_a_dead_run_asks_for_a_retry_until_its_lease_expires(users):
     server = fakeredis.FakeRedis()
     markers = RedisOnceMarkers(server)
-    service = welcome(users, RecordingSender(), markers)
+    sender = RecordingSender()
+    service = welcome(users, sender, markers)
     assert markers.claim(service.marker_key(1), lease_seconds=60)  # a worker claimed, then died
-    assert service.send(1) == "already sent"
+    with pytest.raises(WelcomeInProgress):
+        service.send(1)  # not "already sent": nothing was sent, so the redelivery must try again later
+    assert sender.sent == []
     assert 0 < server.ttl(service.marker_key(1)) <= 60, "the dead worker's claim has a lease..."
     server.delete(service.marker_key(1))  # ...which is what its expiry looks like
     assert service.send(1) == "sent"
+    assert len(sender.sent) == 1
 
 
 def test_a_deleted_user_gets_nothing_and_nothing_is_retried(markers):

@@ -8,6 +8,7 @@ import time
 
 import httpx2
 import pytest
+import redis
 from celery import Celery
 
 from .conftest import mail_to, wait_for_state
@@ -75,6 +76,23 @@ def test_a_task_delivered_twice_sends_one_email(stack):
         time.sleep(0.05)
     assert len(skipped) == 2, "both redeliveries ran and found the marker"
     assert len(mail_to(stack.mail.directory, "edsger@example.com")) == 1, "one email, however often the task ran"
+
+
+def test_a_delivery_that_meets_a_dead_runs_claim_retries_and_sends_once_the_lease_ends(stack):
+    # What late acks lead to: a run claimed the email, then its worker died before
+    # sending, and the redelivered task finds the claim. It must not report "already
+    # sent" (nothing was); it retries until the dead run's lease expires, then sends.
+    probe = register(stack, "probe@example.com")
+    next_id = probe["user"]["id"] + 1
+    with redis.Redis.from_url(stack.redis_url) as app_redis:
+        app_redis.set(f"welcome-email:acme:{next_id}", "claimed", px=500)  # the dead run's claim
+    body = register(stack, "lin@example.com", "Lin")
+    assert body["user"]["id"] == next_id
+    status, seen = wait_for_state(stack.app_url, body["task_id"])
+    assert status["state"] == "SUCCESS", seen
+    assert status["result"] == {"outcome": "sent", "user_id": next_id}
+    assert ("RETRY", 1) in seen or status["retries"] >= 1, "the claim made the first runs retry"
+    assert len(mail_to(stack.mail.directory, "lin@example.com")) == 1
 
 
 def test_eager_mode_hides_routing_a_real_worker_never_runs_the_task(stack, eager):
