@@ -18,7 +18,7 @@ import redis
 
 from workbook import cli
 from workbook.broker import embedded_broker
-from workbook.mailbox import MailServer, messages, read_message, show
+from workbook.mail_server import MailServer, messages, read_message, show
 from workbook.serving import free_port
 from workbook.stack import has_worker
 from workbook.stages import ROOT, get_stage, load_stages

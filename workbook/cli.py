@@ -15,10 +15,6 @@ from workbook import checking, diffing, doctor, drift, lockfile
 from workbook.exercises import is_pristine, render_stub
 from workbook.stages import ROOT, Exercise, Stage, get_stage, load_stages, previous_stage
 
-# Where the workbook's mail server keeps what it receives (the same path as workbook.mailbox.MAILBOX,
-# written out so that the CLI does not import the mail server to parse its arguments).
-MAILBOX = ROOT / ".workbook" / "mailbox"
-
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "notebooks/sanitize.cfg"]
 
 
@@ -143,7 +139,9 @@ def cmd_serve(args) -> int:
 def _serve_stack(stage: Stage, args) -> int:
     """A stage with a worker.py: app, embedded broker, Celery worker and mail server together."""
     from workbook import stack
+    from workbook.mail_server import MAILBOX
 
+    mailbox = args.mailbox or MAILBOX
     if args.reload:
         print("--reload is not available with a worker: stop (Ctrl-C) and start again after a change.")
     # Ctrl-C and SIGTERM both stop the stack the same way, even when this process
@@ -152,10 +150,10 @@ def _serve_stack(stage: Stage, args) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     print(f"Stage {stage.number} · {stage.title}: starting the broker, the mail server, a Celery worker and the app...")
     try:
-        with stack.running_stack(stage, port=args.port, host=args.host, mailbox=args.mailbox, echo=print) as running:
+        with stack.running_stack(stage, port=args.port, host=args.host, mailbox=mailbox, echo=print) as running:
             print(f"Ready. Open {running.app_url}/docs")
             print(f"Mail goes to the workbook's mail server on 127.0.0.1:{running.mail.port};")
-            print(f"  each message is saved in {_shown(args.mailbox)}/ (read them: make mail)")
+            print(f"  each message is saved in {_shown(mailbox)}/ (read them: make mail)")
             print("Ctrl-C stops everything.")
             running.wait()
     except KeyboardInterrupt:
@@ -169,20 +167,21 @@ def _shown(path: Path) -> Path:
 
 
 def cmd_mail(args) -> int:
-    from workbook import mailbox
+    from workbook import mail_server
 
-    stored = mailbox.messages(args.mailbox)
+    mailbox = args.mailbox or mail_server.MAILBOX
+    stored = mail_server.messages(mailbox)
     if not stored:
-        print(f"No mail yet in {_shown(args.mailbox)}/: register a user while `make serve` runs a worker.")
+        print(f"No mail yet in {_shown(mailbox)}/: register a user while `make serve` runs a worker.")
         return 0
     for number, path in enumerate(stored, start=1):
-        print(f"{number:>3}  {mailbox.describe(path)}")
+        print(f"{number:>3}  {mail_server.describe(path)}")
     if args.number is not None and not 1 <= args.number <= len(stored):
         print(f"error: there is no message {args.number}; pick one from 1 to {len(stored)}", file=sys.stderr)
         return 2
     chosen = stored[args.number - 1] if args.number else stored[-1]
     print()
-    print(mailbox.show(chosen))
+    print(mail_server.show(chosen))
     return 0
 
 
@@ -297,10 +296,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8000)
     sub.add_argument("--reload", action="store_true", help="restart when the stage's code changes")
-    sub.add_argument("--mailbox", type=Path, default=MAILBOX, help="where the mail server keeps the mail it receives")
+    sub.add_argument("--mailbox", type=Path, help="where the mail server keeps the mail (.workbook/mailbox/)")
     sub = command("mail", cmd_mail, "list the mail the workbook's mail server received, and show one")
     sub.add_argument("number", nargs="?", type=int, help="which message to show (see the list); the newest if left out")
-    sub.add_argument("--mailbox", type=Path, default=MAILBOX, help="where the mail server keeps the mail it receives")
+    sub.add_argument("--mailbox", type=Path, help="where the mail server keeps the mail (.workbook/mailbox/)")
     command("bench", cmd_bench, "measure what blocks the event loop, over real HTTP").add_argument("lesson")
     command("doctor", cmd_doctor, "is this machine ready for a workshop?").add_argument(
         "--services", action="store_true", help="PostgreSQL and Redis must be reachable"

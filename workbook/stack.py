@@ -4,7 +4,7 @@ For a stage whose folder holds `worker.py`, `python -m workbook serve NN`
 starts, and Ctrl-C stops:
 
 - the embedded broker: fakeredis over TCP, in a thread (or a real Redis, if given);
-- the mail server (workbook/mailbox.py), in a thread;
+- the mail server (workbook/mail_server.py), in a thread;
 - a real Celery worker PROCESS: `celery -A lessons.sNN_x.worker worker`, prefork, one child;
 - the app, served by uvicorn in its own process.
 
@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx2
 
 from workbook.broker import embedded_broker
-from workbook.mailbox import MAILBOX, MailServer
+from workbook.mail_server import MAILBOX, MailServer
 from workbook.serving import free_port
 from workbook.stages import ROOT, Stage
 
@@ -89,10 +89,14 @@ def _group_alive(pgid: int) -> bool:
 class Stack:
     stage: Stage
     app_url: str
-    redis_url: str
     mail: MailServer
     env: dict[str, str]
     services: dict[str, Service]
+
+    @property
+    def redis_url(self) -> str:
+        """The app's own Redis (rate limits, email markers), as both processes were told."""
+        return self.env["WORKBOOK_REDIS_URL"]
 
     def lines(self, name: str) -> list[str]:
         return list(self.services[name].lines)
@@ -193,7 +197,7 @@ def running_stack(
     """Start broker, mail server, worker and app; yield the Stack; stop them all on exit."""
     with ExitStack() as cleanup:
         embedded = redis_url is None
-        if redis_url is None:
+        if embedded:
             redis_url = cleanup.enter_context(embedded_broker())
         if database_url is None:
             scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-stack-"))
@@ -221,4 +225,4 @@ def running_stack(
         services["app"] = _start("app", app_command, env, echo)
         app_url = f"http://{host}:{port}"
         _wait_for(lambda: _answers(f"{app_url}/health"), services["app"], "app")
-        yield Stack(stage, app_url, env["WORKBOOK_REDIS_URL"], mail, env, services)
+        yield Stack(stage, app_url, mail, env, services)

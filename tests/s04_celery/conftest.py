@@ -19,7 +19,7 @@ from lessons.s04_celery.settings import get_settings
 from lessons.s04_celery.tasks import send_welcome_email
 from lessons.s04_celery.worker import celery_app, worker_resources
 from workbook.doctor import service_urls
-from workbook.mailbox import MailServer, messages, read_message
+from workbook.mail_server import MailServer, messages, read_message
 from workbook.stack import Stack, running_stack
 from workbook.stages import get_stage
 

@@ -14,7 +14,7 @@ from lessons.s04_celery.models import User
 from lessons.s04_celery.repositories import InMemoryUserRepository
 from lessons.s04_celery.retrying import backoff_delay
 from lessons.s04_celery.services import WelcomeEmails, WelcomeInProgress
-from workbook.mailbox import messages, read_message
+from workbook.mail_server import messages, read_message
 
 
 class RecordingSender:
