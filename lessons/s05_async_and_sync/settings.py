@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     # run in parallel with the event loop (and with each other).
     process_pool_workers: int = Field(default=2, ge=1)
 
+    # The /lab routes (lab.py). Two of them stall the whole server on purpose, a
+    # blocking query and CPU work inside `async def`: they answer 404 unless this is
+    # on. The notebook and `make bench` turn it on; never a public server.
+    lab_blocking_routes: bool = False
+    # The slow service /lab/threads/blocking-call calls: this app's own
+    # /lab/slow-service where `make serve` runs it. Never taken from the request,
+    # whose Host header any caller chooses.
+    lab_slow_service_url: str = "http://127.0.0.1:8000/lab/slow-service"
+
 
 @lru_cache
 def get_settings() -> Settings:
