@@ -8,7 +8,7 @@ shares one Settings object: an application-scoped dependency.
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, HttpUrl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -73,8 +73,8 @@ class Settings(BaseSettings):
     lab_blocking_routes: bool = False
     # The slow service /lab/threads/blocking-call calls: this app's own
     # /lab/slow-service where `make serve` runs it. Never taken from the request,
-    # whose Host header any caller chooses.
-    lab_slow_service_url: str = "http://127.0.0.1:8000/lab/slow-service"
+    # whose Host header any caller chooses; http or https only.
+    lab_slow_service_url: HttpUrl = HttpUrl("http://127.0.0.1:8000/lab/slow-service")
 
 
 @lru_cache

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from lessons.s05_async_and_sync.main import app
-from lessons.s05_async_and_sync.settings import get_settings
+from lessons.s05_async_and_sync.settings import Settings, get_settings
 from workbook.serving import free_port
 
 from .conftest import STAGE, timed_concurrently
@@ -49,6 +49,11 @@ def test_the_blocking_call_goes_where_the_settings_say_whatever_the_host_header_
     detail = response.json()["detail"]
     assert detail.startswith(f"the slow service at {configured}?"), detail
     assert "internal.example" not in detail
+
+
+def test_the_slow_service_must_be_an_http_address():
+    with pytest.raises(ValidationError, match="lab_slow_service_url"):
+        Settings(lab_slow_service_url="file:///etc/passwd")
 
 
 CALLS = 6
