@@ -162,7 +162,7 @@ async def thread_limit(client: httpx2.AsyncClient) -> Measurement:
 async def measure(stage: Stage) -> list[Measurement]:
     """Every measurement, on servers started here and stopped before returning."""
     if not has_bench(stage):
-        raise LookupError(f"stage {stage.number} has no benchmark: the /lab routes arrive in stage 05")
+        raise LookupError(f"stage {stage.number} has no benchmark: only stage 05 has the /lab routes")
     with serving(stage) as url:
         async with client_for(url) as client:
             rows = await blocking_io(client)
