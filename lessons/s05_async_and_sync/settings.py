@@ -72,8 +72,9 @@ class Settings(BaseSettings):
     # on. The notebook and `make bench` turn it on; never a public server.
     lab_blocking_routes: bool = False
     # The slow service /lab/threads/blocking-call calls: this app's own
-    # /lab/slow-service where `make serve` runs it. Never taken from the request,
-    # whose Host header any caller chooses; http or https only.
+    # /lab/slow-service where `make serve` runs it (set this too when you serve on
+    # another port). Never taken from the request, whose Host header any caller
+    # chooses; http or https only.
     lab_slow_service_url: HttpUrl = HttpUrl("http://127.0.0.1:8000/lab/slow-service")
 
 
