@@ -1,6 +1,6 @@
 """`make bench LESSON=NN`: what blocks the event loop, measured over real HTTP.
 
-Stages from 05 on carry the /lab routes (`lab.py`). The benchmark serves the
+Stage 05 has the /lab routes (`lab.py`). The benchmark serves the
 stage with uvicorn, fires truly concurrent requests at it with httpx2's
 AsyncClient and asyncio.gather, and reports ratios: absolute times depend on the
 machine, ratios tell the story. Notebook 05 prints the same table by calling
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import httpx2
 
-from workbook.serving import running
+from workbook.serving import free_port, running
 from workbook.stages import Stage
 
 TENANT = {"X-Tenant-ID": "acme"}
@@ -70,16 +70,26 @@ def ratio_text(value: float) -> str:
     return f"{value:.1f}×" if value >= 0.95 else f"{value:.2f}×"
 
 
+def lab_settings(port: int) -> dict[str, str]:
+    """What the /lab routes need to be measured: the blocking ones on, and where the slow service runs."""
+    return {"lab_blocking_routes": "true", "lab_slow_service_url": f"http://127.0.0.1:{port}/lab/slow-service"}
+
+
 @contextmanager
 def serving(stage: Stage, **settings: str) -> Iterator[str]:
-    """Serve the stage with uvicorn, with WORKBOOK_* settings such as thread_limit="100"; yields its URL."""
+    """Serve the stage with uvicorn, with WORKBOOK_* settings such as thread_limit="100"; yields its URL.
+
+    The lab's own settings (`lab_settings`) are set too; `settings` may override them.
+    """
     get_settings = importlib.import_module(f"lessons.{stage.package}.settings").get_settings
+    port = free_port()
+    settings = lab_settings(port) | settings
     names = {f"WORKBOOK_{name.upper()}": value for name, value in settings.items()}
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update(names)
     get_settings.cache_clear()  # the lifespan reads the settings afresh
     try:
-        with running(stage.app) as url:
+        with running(stage.app, port) as url:
             yield url
     finally:
         for name, value in saved.items():
@@ -152,7 +162,7 @@ async def thread_limit(client: httpx2.AsyncClient) -> Measurement:
 async def measure(stage: Stage) -> list[Measurement]:
     """Every measurement, on servers started here and stopped before returning."""
     if not has_bench(stage):
-        raise LookupError(f"stage {stage.number} has no benchmark: the /lab routes arrive in stage 05")
+        raise LookupError(f"stage {stage.number} has no benchmark: only stage 05 has the /lab routes")
     with serving(stage) as url:
         async with client_for(url) as client:
             rows = await blocking_io(client)

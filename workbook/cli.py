@@ -190,7 +190,7 @@ def cmd_bench(args) -> int:
 
     stage = get_stage(args.lesson)
     if not bench.has_bench(stage):
-        print(f"Stage {stage.number} · {stage.title} has no benchmark: it arrives with stage 05's /lab routes.")
+        print(f"Stage {stage.number} · {stage.title} has no benchmark: only stage 05, with its /lab routes, has one.")
         return 0
     print(f"Stage {stage.number} · {stage.title}: serving it with uvicorn and measuring (about 15 s)...")
     print(bench.table(bench.run(stage)))

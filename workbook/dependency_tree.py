@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 
 def _name(call) -> str:
     return getattr(call, "__name__", None) or type(call).__name__
 
 
+def api_routes(app: FastAPI) -> Iterator[APIRoute]:
+    """Every route of the app, those of the routers it includes too (FastAPI keeps them nested)."""
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            yield context.original_route
+
+
 def dependency_tree(app: FastAPI, method: str, path: str) -> str:
     """The tree FastAPI resolves for one route, marking providers it reuses."""
-    route = next(r for r in app.routes if isinstance(r, APIRoute) and r.path == path and method.upper() in r.methods)
+    route = next(r for r in api_routes(app) if r.path == path and method.upper() in r.methods)
     lines = [f"{method.upper()} {path} -> {route.endpoint.__name__}"]
     called: set = set()
 

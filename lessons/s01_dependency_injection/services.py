@@ -1,6 +1,6 @@
 """The business rules for users. Nothing here knows about HTTP or FastAPI: the
-service is handed its session and logger, so a test, a script or (in stage 04) a
-Celery task can build one just as easily as a route does."""
+service is handed its session and logger, so a test, a script or a background
+task can build one just as easily as a route does."""
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError

@@ -1,7 +1,7 @@
 """The business rules for users. Nothing here knows about HTTP, FastAPI or
 SQLAlchemy: the service is handed a repository (any object that fits the
-UserRepository port), an audit trail and a logger, so a test, a script or (in
-stage 04) a Celery task can build one just as easily as a route does."""
+UserRepository port), an audit trail and a logger, so a test, a script or a
+background task can build one just as easily as a route does."""
 
 from typing import Protocol
 

@@ -56,7 +56,7 @@ def attach_schemas_on_connect(engine: Engine, url: URL, schemas: Iterable[str]) 
     """SQLite: attach each tenant's database, under its schema name, to every new connection.
 
     `engine` is a sync Engine because pool events are synchronous: for an
-    AsyncEngine, pass its `sync_engine` (async_database.py does).
+    AsyncEngine, pass its `sync_engine`.
     """
     in_memory = is_in_memory(url)
     files = {schema: ":memory:" if in_memory else _file_beside(url.database, schema) for schema in schemas}

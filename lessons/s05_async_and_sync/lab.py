@@ -1,7 +1,10 @@
 """The lab: routes that show what blocks the event loop, and each fix.
 
 They are not part of the shop; they exist to be measured (the notebook and
-`make bench LESSON=05` fire concurrent requests at them over real HTTP).
+`make bench LESSON=05` fire concurrent requests at them over real HTTP). The two
+that stall the whole server, /lab/io/blocking and /lab/cpu/inline, answer 404
+unless the setting lab_blocking_routes turns them on, and every wait or count
+they take is bounded.
 
 Uvicorn serves every request of a worker process from one event loop. An
 `async def` route runs ON that loop: until it reaches an `await`, no other
@@ -13,22 +16,24 @@ import asyncio
 import threading
 from typing import Annotated
 from urllib.error import URLError
+from urllib.parse import urlencode
 from urllib.request import urlopen
 
 from anyio import to_thread
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from .cpu_work import prime_count
-from .dependencies import AsyncSessionDep, ProcessPoolDep, SessionDep
+from .dependencies import AsyncSessionDep, ProcessPoolDep, SessionDep, SettingsDep
 from .slow_query import SLOW_QUERY, run_slow_query
 
 router = APIRouter(prefix="/lab", tags=["lab"])
 
-Seconds = Annotated[float, Query(gt=0, le=5, description="how long the slow work waits")]
-Limit = Annotated[int, Query(ge=2, le=2_000_000, description="count the primes below this number")]
+# Bounds that keep even the blocking routes' harm short: a second or two at most.
+Seconds = Annotated[float, Query(gt=0, le=2, description="how long the slow work waits")]
+Limit = Annotated[int, Query(ge=2, le=300_000, description="count the primes below this number")]
 
 
 class Waited(BaseModel):
@@ -49,6 +54,19 @@ class ThreadPool(BaseModel):
     in_use: int
 
 
+def blocking_routes_on(settings: SettingsDep) -> None:
+    """Let a route that stalls every request of the server run only where the settings allow it."""
+    if not settings.lab_blocking_routes:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            "This lab route blocks the event loop on purpose; set WORKBOOK_LAB_BLOCKING_ROUTES=true to turn it on",
+        )
+
+
+# The dependency a route that blocks the event loop carries.
+BLOCKS_THE_SERVER = [Depends(blocking_routes_on)]
+
+
 def waited(seconds: float) -> Waited:
     return Waited(seconds=seconds, thread=threading.current_thread().name)
 
@@ -61,7 +79,7 @@ def slow_query_here(session: Session, seconds: float) -> Waited:
 # --- Blocking I/O: the same slow query, the wrong way and three right ones -----------------------
 
 
-@router.get("/io/blocking")
+@router.get("/io/blocking", dependencies=BLOCKS_THE_SERVER)
 async def io_blocking(session: SessionDep, seconds: Seconds = 0.2) -> Waited:
     """The pitfall: a blocking call inside `async def`. The event loop waits with it."""
     return slow_query_here(session, seconds)
@@ -97,14 +115,16 @@ async def slow_service(seconds: Seconds = 0.2) -> Waited:
 
 
 @router.get("/threads/blocking-call")
-def threads_blocking_call(request: Request, seconds: Seconds = 0.2) -> Waited:
+def threads_blocking_call(settings: SettingsDep, seconds: Seconds = 0.2) -> Waited:
     """A `def` route that calls the slow service with a blocking HTTP client.
 
     Its worker thread is held until the answer comes, so at most `thread_limit`
     of these run at once; the others wait for a free thread. It calls over real
     HTTP, so it needs the app served by uvicorn (TestClient is not a server).
+    The address comes from the settings: built from the request's Host header,
+    any caller could make the server call an address of their choosing.
     """
-    url = str(request.url_for("slow_service").include_query_params(seconds=seconds))
+    url = f"{settings.lab_slow_service_url}?{urlencode({'seconds': seconds})}"
     try:
         # urlopen, the standard library's HTTP client, blocks its thread until the
         # answer comes, as any sync SDK (payments, storage, mail) does.
@@ -129,7 +149,7 @@ async def thread_pool() -> ThreadPool:
 # --- CPU-bound work ------------------------------------------------------------------------------
 
 
-@router.get("/cpu/inline")
+@router.get("/cpu/inline", dependencies=BLOCKS_THE_SERVER)
 async def cpu_inline(limit: Limit = 300_000) -> Primes:
     """The pitfall: CPU-bound work inside `async def`. Nothing else runs until it is done."""
     return Primes(**prime_count(limit))

@@ -8,7 +8,7 @@ shares one Settings object: an application-scoped dependency.
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, HttpUrl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     # Worker processes for CPU-bound work: separate interpreters, so they really
     # run in parallel with the event loop (and with each other).
     process_pool_workers: int = Field(default=2, ge=1)
+
+    # The /lab routes (lab.py). Two of them stall the whole server on purpose, a
+    # blocking query and CPU work inside `async def`: they answer 404 unless this is
+    # on. The notebook and `make bench` turn it on; never a public server.
+    lab_blocking_routes: bool = False
+    # The slow service /lab/threads/blocking-call calls: this app's own
+    # /lab/slow-service where `make serve` runs it (set this too when you serve on
+    # another port). Never taken from the request, whose Host header any caller
+    # chooses; http or https only.
+    lab_slow_service_url: HttpUrl = HttpUrl("http://127.0.0.1:8000/lab/slow-service")
 
 
 @lru_cache

@@ -1,4 +1,4 @@
-"""The product catalogue, kept in memory until stage 01 brings a database."""
+"""The product catalogue: a few products kept in memory, the same in every run."""
 
 from pydantic import BaseModel, Field
 

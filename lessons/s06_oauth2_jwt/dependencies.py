@@ -20,19 +20,14 @@ The graph for POST /users/register (see the notebook for it drawn from the app i
 POST /users/{user_id}/profile-image adds get_profile_images (the same session,
 the ImageStore made at start-up, the tenant) and get_jobs (jobs.py), which wraps
 the BackgroundTasks FastAPI runs after the response.
-
-The /lab routes of stage 05 add get_async_session (an AsyncSession for the
-tenant, for `async def` routes) and get_process_pool (the lifespan's pool).
 """
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import structlog
 from fastapi import Depends, Header, HTTPException, Request, status
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from structlog.typing import FilteringBoundLogger
 
@@ -90,32 +85,6 @@ def get_session(tenant: TenantDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-async def get_async_session(request: Request, tenant: TenantDep) -> AsyncIterator[AsyncSession]:
-    """get_session's async twin, for `async def` routes: the same rules, awaited.
-
-    Its factory is the tenant's, from the lifespan's `async_sessions`: bound to the
-    tenant's view of the one async engine.
-    """
-    session = request.state.async_sessions[tenant.id]()
-    try:
-        yield session
-    except Exception:
-        await session.rollback()
-        raise
-    finally:
-        await session.close()
-
-
-AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session)]
-
-
-def get_process_pool(request: Request) -> ProcessPoolExecutor:
-    return request.state.process_pool
-
-
-ProcessPoolDep = Annotated[ProcessPoolExecutor, Depends(get_process_pool)]
 
 
 def get_redis(request: Request) -> Redis:

@@ -67,11 +67,8 @@ class Settings(BaseSettings):
     # FastAPI runs every `def` route and dependency in anyio's thread pool, which
     # lends out at most this many threads at a time (anyio's own default is 40).
     thread_limit: int = Field(default=40, ge=1)
-    # Worker processes for CPU-bound work: separate interpreters, so they really
-    # run in parallel with the event loop (and with each other).
-    process_pool_workers: int = Field(default=2, ge=1)
 
-    # --- Authentication (stage 06) ---
+    # --- Authentication ---
     # The HS256 signing key. None means the development key, announced at start-up
     # and refused in production. Make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"
     jwt_secret_key: SecretStr | None = None

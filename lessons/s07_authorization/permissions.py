@@ -121,3 +121,8 @@ class OwnerOrPermission:
         if self.scope in claims.scopes and await cache.allows(tenant.id, caller, self.permission, session):
             return caller
         raise forbidden("You may only do this to your own account")
+
+
+# Editing a user (the profile, the profile image): your own account, or anyone's
+# with the users:write scope and the users:edit permission.
+can_edit_user = OwnerOrPermission("users:edit", scope="users:write")

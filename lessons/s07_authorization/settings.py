@@ -67,11 +67,8 @@ class Settings(BaseSettings):
     # FastAPI runs every `def` route and dependency in anyio's thread pool, which
     # lends out at most this many threads at a time (anyio's own default is 40).
     thread_limit: int = Field(default=40, ge=1)
-    # Worker processes for CPU-bound work: separate interpreters, so they really
-    # run in parallel with the event loop (and with each other).
-    process_pool_workers: int = Field(default=2, ge=1)
 
-    # --- Authentication (stage 06) ---
+    # --- Authentication ---
     # The HS256 signing key. None means the development key, announced at start-up
     # and refused in production. Make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"
     jwt_secret_key: SecretStr | None = None
@@ -84,7 +81,7 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     # Log-in attempts per minute per tenant and client, counted apart from the other routes.
     login_attempts_per_minute: int = 10
-    # How long a permission decision stays cached in Redis (stage 07, permissions.py).
+    # How long a permission decision stays cached in Redis (permissions.py).
     permission_cache_seconds: int = Field(default=60, ge=1, le=3600)
     # Each demo tenant gets an admin, admin@<tenant>.example, with this password.
     # Only for learning: the app refuses to start with demo admins in production.

@@ -27,6 +27,13 @@ def client(stage_env) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def lab_client(stage_env, monkeypatch) -> Iterator[TestClient]:
+    """The app with the lab's blocking routes turned on, as the notebook and `make bench` run it."""
+    monkeypatch.setenv("WORKBOOK_LAB_BLOCKING_ROUTES", "true")
+    yield from STAGE.serve()
+
+
+@pytest.fixture
 def served(stage_env) -> Callable[..., AbstractContextManager[str]]:
     """Serve the stage with uvicorn, over real HTTP: `with served(thread_limit="4") as url: ...`."""
 

@@ -9,8 +9,9 @@ from sqlalchemy import event, func, select
 
 from lessons.s05_async_and_sync.async_database import async_url, create_async_db_engine, shareable_url
 from lessons.s05_async_and_sync.dependencies import AsyncSessionDep
-from lessons.s05_async_and_sync.main import app, lifespan
+from lessons.s05_async_and_sync.main import app
 from lessons.s05_async_and_sync.models import User
+from lessons.s05_async_and_sync.resources import lifespan
 from lessons.s05_async_and_sync.settings import get_settings
 
 from .conftest import ACME, GLOBEX, add_users

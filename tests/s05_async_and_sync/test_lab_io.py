@@ -15,8 +15,8 @@ def waited(client, path: str, seconds: float = 0.05) -> dict:
 
 
 @pytest.mark.services
-def test_the_blocking_route_runs_the_query_on_the_event_loops_thread(client):
-    assert waited(client, "/lab/io/blocking")["thread"] != WORKER
+def test_the_blocking_route_runs_the_query_on_the_event_loops_thread(lab_client):
+    assert waited(lab_client, "/lab/io/blocking")["thread"] != WORKER
 
 
 @pytest.mark.services
@@ -30,7 +30,7 @@ def test_the_async_driver_route_awaits_the_query_on_the_event_loop(client):
     assert waited(client, "/lab/io/async-driver")["thread"] != WORKER
 
 
-@pytest.mark.parametrize("seconds", ["0", "-1", "5.5", "soon"])
+@pytest.mark.parametrize("seconds", ["0", "-1", "2.5", "soon"])
 def test_a_wait_out_of_range_answers_422(client, seconds):
     assert client.get("/lab/io/def", params={"seconds": seconds}, headers=ACME).status_code == 422
 

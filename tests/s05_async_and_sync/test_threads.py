@@ -5,7 +5,8 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from lessons.s05_async_and_sync.main import app
-from lessons.s05_async_and_sync.settings import get_settings
+from lessons.s05_async_and_sync.settings import Settings, get_settings
+from workbook.serving import free_port
 
 from .conftest import STAGE, timed_concurrently
 
@@ -28,10 +29,31 @@ def test_a_limit_below_one_is_refused_at_start_up(stage_env, monkeypatch):
     get_settings.cache_clear()
 
 
-def test_the_blocking_call_needs_a_real_server_and_says_so(client):
-    response = client.get("/lab/threads/blocking-call?seconds=0.01")
+def test_the_blocking_call_needs_a_real_server_and_says_so(stage_env, monkeypatch):
+    nobody_listens = f"http://127.0.0.1:{free_port()}/lab/slow-service"
+    monkeypatch.setenv("WORKBOOK_LAB_SLOW_SERVICE_URL", nobody_listens)
+    for client in STAGE.serve():
+        response = client.get("/lab/threads/blocking-call?seconds=0.01")
+        assert response.status_code == 502
+        assert response.json()["detail"].startswith(f"the slow service at {nobody_listens}?seconds=0.01 failed")
+
+
+def test_the_blocking_call_goes_where_the_settings_say_whatever_the_host_header_claims(stage_env, monkeypatch):
+    # The address once came from the request's Host header: any caller could
+    # make the server request an address of their choosing.
+    configured = f"http://127.0.0.1:{free_port()}/lab/slow-service"
+    monkeypatch.setenv("WORKBOOK_LAB_SLOW_SERVICE_URL", configured)
+    for client in STAGE.serve():
+        response = client.get("/lab/threads/blocking-call?seconds=0.01", headers={"Host": "internal.example:9999"})
     assert response.status_code == 502
-    assert response.json()["detail"].startswith("the slow service at http://testserver/lab/slow-service")
+    detail = response.json()["detail"]
+    assert detail.startswith(f"the slow service at {configured}?"), detail
+    assert "internal.example" not in detail
+
+
+def test_the_slow_service_must_be_an_http_address():
+    with pytest.raises(ValidationError, match="lab_slow_service_url"):
+        Settings(lab_slow_service_url="file:///etc/passwd")
 
 
 CALLS = 6

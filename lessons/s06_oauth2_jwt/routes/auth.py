@@ -5,111 +5,27 @@ POST /token/refresh  a refresh token in, a new pair out; the old refresh token i
 POST /logout         the access token stops working now; its family is revoked
 """
 
-import base64
-import binascii
 from datetime import timedelta
-from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import OAuth2PasswordRequestForm
-from structlog.typing import FilteringBoundLogger
 
-from .authentication import AccessClaimsDep, RevocationDep, TokenServiceDep, unauthorized
-from .dependencies import PasswordHasherDep, RedisDep, SettingsDep, TenantDep, UserRepositoryDep, get_logger, get_tenant
-from .models import User
-from .rate_limiting import client_host, rate_limiter
-from .repositories import AuditLog, SqlAlchemyUserRepository
-from .revocation import Rotation, TokenRevocation
-from .schemas import RefreshRequest, TokenPair
-from .services import UserService
-from .tenancy import Tenant
-from .tokens import InvalidToken, TokenService, new_family
+from ..authentication import AccessClaimsDep, RevocationDep, TokenServiceDep, unauthorized
+from ..dependencies import TenantDep, UserRepositoryDep
+from ..login import AuthenticatedUserDep, LoginForm, LoginTenantDep, limit_login_attempts
+from ..models import User
+from ..rate_limiting import rate_limiter
+from ..revocation import Rotation, TokenRevocation
+from ..schemas import RefreshRequest, TokenPair
+from ..tokens import InvalidToken, TokenService, new_family
 
 router = APIRouter(tags=["authentication"])
-
-LoginForm = Annotated[OAuth2PasswordRequestForm, Depends()]
 
 
 def scopes_for(user: User) -> set[str]:
     """What a user may be granted: everyone may act as themselves; admins may administer."""
     return {"me", "admin"} if user.is_admin else {"me"}
-
-
-def basic_client_id(request: Request) -> str | None:
-    """The client id of an `Authorization: Basic` header, if there is a usable one."""
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        client_id, _, _ = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return client_id or None
-
-
-def get_login_tenant(
-    request: Request,
-    form: LoginForm,
-    header: Annotated[str | None, Header(alias="X-Tenant-ID")] = None,
-) -> Tenant:
-    """The tenant to log in to: the X-Tenant-ID header, or else the OAuth2 client id.
-
-    The Authorize button of /docs posts the form by itself and sends no custom
-    header, so there the tenant travels as client_id: in the form, or in a Basic
-    header, depending on the dialog's "client credentials location".
-    """
-    client_id = form.client_id or basic_client_id(request)
-    if header and client_id and header != client_id:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "X-Tenant-ID and client_id name different tenants")
-    chosen = header or client_id
-    if chosen is None:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, "Say which tenant to log in to: the X-Tenant-ID header, or client_id"
-        )
-    return get_tenant(request, chosen)
-
-
-LoginTenantDep = Annotated[Tenant, Depends(get_login_tenant)]
-
-
-async def limit_login_attempts(
-    request: Request, tenant: LoginTenantDep, redis: RedisDep, settings: SettingsDep
-) -> None:
-    """Brute force costs requests: a small budget of log-in attempts per tenant and client, apart from the others."""
-    limit = settings.login_attempts_per_minute
-    count, seconds_left = await rate_limiter.hit(redis, f"login-attempts:{tenant.id}:{client_host(request)}")
-    if count > limit:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"Too many log-in attempts; try again in {seconds_left} seconds",
-            headers={"Retry-After": str(seconds_left)},
-        )
-
-
-def authenticate_user(
-    form: LoginForm,
-    tenant: LoginTenantDep,
-    passwords: PasswordHasherDep,
-    logger: Annotated[FilteringBoundLogger, Depends(get_logger)],
-) -> User:
-    """The user the form's email and password belong to; 401 otherwise.
-
-    A plain `def`, so bcrypt's deliberate slowness runs in the thread pool, not
-    on the event loop. Its session comes from the log-in tenant (the usual
-    session follows the X-Tenant-ID header, which the /docs dialog does not send).
-    """
-    with tenant.sessions() as session:
-        users = UserService(SqlAlchemyUserRepository(session), AuditLog(session), logger, passwords)
-        user = users.authenticate(form.username, form.password)
-    if user is None:
-        # One answer for an unknown email and a wrong password: two would tell
-        # an attacker which emails have accounts.
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "Incorrect email or password", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return user
 
 
 async def issue_pair(
@@ -146,7 +62,7 @@ async def issue_pair(
 @router.post("/token", dependencies=[Depends(limit_login_attempts)])
 async def log_in(
     form: LoginForm,
-    user: Annotated[User, Depends(authenticate_user)],
+    user: AuthenticatedUserDep,
     tenant: LoginTenantDep,
     tokens: TokenServiceDep,
     revocation: RevocationDep,

@@ -1,0 +1,27 @@
+"""The exception handlers: each domain exception answered with its HTTP status.
+
+The services raise plain Python exceptions and know nothing of HTTP; this is the
+one place that decides what the client sees for each.
+"""
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from .services import EmailAlreadyRegistered, UserNotFound
+
+# Each exception the services raise, and the status it answers with.
+STATUSES: dict[type[Exception], int] = {
+    UserNotFound: status.HTTP_404_NOT_FOUND,
+    EmailAlreadyRegistered: status.HTTP_409_CONFLICT,
+}
+
+
+async def domain_error(request: Request, error: Exception) -> JSONResponse:
+    """The status registered for the error's class (or the nearest base class), its message as the detail."""
+    code = next(STATUSES[cls] for cls in type(error).__mro__ if cls in STATUSES)
+    return JSONResponse({"detail": str(error)}, status_code=code)
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    for error_class in STATUSES:
+        app.add_exception_handler(error_class, domain_error)

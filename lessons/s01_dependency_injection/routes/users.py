@@ -1,0 +1,20 @@
+"""The /users routes: register a user, look one up."""
+
+from fastapi import APIRouter, status
+
+from ..dependencies import UserServiceDep
+from ..schemas import UserCreate, UserOut
+
+router = APIRouter(tags=["users"])
+
+
+# Plain `def`, not `async def`: the session does blocking I/O, so FastAPI runs
+# these in its thread pool and the event loop stays free.
+@router.post("/users", status_code=status.HTTP_201_CREATED)
+def register_user(body: UserCreate, users: UserServiceDep) -> UserOut:
+    return users.register(body.email, body.name)
+
+
+@router.get("/users/{email}")
+def get_user(email: str, users: UserServiceDep) -> UserOut:
+    return users.get_by_email(email)

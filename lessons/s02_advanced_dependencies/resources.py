@@ -1,0 +1,54 @@
+"""The app's resources: built once when it starts, released when it stops.
+
+`lifespan` is FastAPI's hook for both ends of the app's life. Each resource has
+a small helper here that makes it and registers how to release it, so a new
+resource is one more line in `lifespan`.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy import Engine
+
+from .database import create_db_engine
+from .logging_config import configure_logging
+from .principals import demo_principals
+from .redis_client import create_redis
+from .settings import Settings, get_settings
+from .tenancy import open_tenants, schema_for
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    # Application scope: built once when the app starts, released when it stops.
+    settings = get_settings()
+    configure_logging()
+    # Each resource registers its clean-up as soon as it is made: when the app stops
+    # (or a later resource fails to start) they run in reverse order.
+    async with AsyncExitStack() as cleanup:
+        engine = open_database(settings, cleanup)
+        redis = open_redis(settings, cleanup)
+        # What the lifespan yields is copied into every request's `request.state`.
+        yield {
+            "tenants": open_tenants(engine, settings.tenants),
+            "principals": demo_principals(settings.tenants),
+            "redis": redis,
+        }
+
+
+def open_database(settings: Settings, cleanup: AsyncExitStack) -> Engine:
+    """The app's one engine, and so its one connection pool, with every tenant's schema attached."""
+    schemas = [schema_for(tenant_id) for tenant_id in settings.tenants]
+    engine = create_db_engine(settings.database_url, schemas=schemas, echo=settings.sql_echo)
+    cleanup.callback(engine.dispose)
+    return engine
+
+
+def open_redis(settings: Settings, cleanup: AsyncExitStack) -> Redis:
+    """The app's one Redis client; it opens connections on first use."""
+    redis = create_redis(settings.redis_url)
+    cleanup.push_async_callback(redis.aclose)
+    return redis

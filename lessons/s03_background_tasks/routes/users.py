@@ -1,0 +1,41 @@
+"""The /users routes: register a user, look one up, delete one.
+
+Each counts against the caller's rate limit: `rate_limiter` runs for its side
+effect, and as it needs the tenant, no user route runs without a valid
+X-Tenant-ID either.
+"""
+
+from fastapi import APIRouter, Depends, status
+
+from ..access import RequirePermission
+from ..dependencies import ImageStoreDep, TenantDep, UserServiceDep
+from ..jobs import JobsDep
+from ..rate_limiting import rate_limiter
+from ..schemas import UserCreate, UserOut
+
+router = APIRouter(tags=["users"], dependencies=[Depends(rate_limiter)])
+
+
+# Plain `def`, not `async def`: the session does blocking I/O, so FastAPI runs
+# these in its thread pool and the event loop stays free.
+@router.post("/users", status_code=status.HTTP_201_CREATED)
+def register_user(body: UserCreate, users: UserServiceDep) -> UserOut:
+    return users.register(body.email, body.name)
+
+
+# A user is addressed by id: an email can change, and does not belong in URLs
+# (and so in access logs).
+@router.get("/users/{user_id}")
+def get_user(user_id: int, users: UserServiceDep) -> UserOut:
+    return users.get(user_id)
+
+
+# The check chain comes after the rate limit, so guessing keys costs requests too.
+@router.delete(
+    "/users/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(RequirePermission("users:delete"))],
+)
+def delete_user(user_id: int, users: UserServiceDep, images: ImageStoreDep, tenant: TenantDep, jobs: JobsDep) -> None:
+    users.delete(user_id)  # the profile image's row goes with the user, in the same commit
+    jobs.add(images.remove, tenant.id, user_id)  # the files can wait until after the answer
