@@ -5,6 +5,7 @@ Serve it with `make serve LESSON=00` and open http://127.0.0.1:8000/docs.
 
 from fastapi import FastAPI
 
+from .api_docs import serve_docs_offline
 from .catalogue import CATALOGUE, Product
 from .exercises import product_lookup
 
@@ -12,7 +13,11 @@ app = FastAPI(
     title="Storefront API",
     version="stage 00",
     summary="Orientation: run a stage, call it, read its docs.",
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 
 
 @app.get("/health")

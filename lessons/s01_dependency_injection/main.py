@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 
+from .api_docs import serve_docs_offline
 from .catalogue import CATALOGUE, Product
 from .database import Base, create_db_engine
 from .dependencies import UserServiceDep
@@ -38,7 +39,11 @@ app = FastAPI(
     version="stage 01",
     summary="Dependency injection: settings, sessions, loggers and services.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 
 
 @app.exception_handler(UserNotFound)

@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from .access import RequirePermission
+from .api_docs import serve_docs_offline
 from .catalogue import CATALOGUE, Product
 from .database import create_db_engine
 from .dependencies import UserServiceDep
@@ -51,7 +52,11 @@ app = FastAPI(
     version="stage 02",
     summary="Advanced dependencies: tenants, rate limits, access checks and repositories.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 
 
 @app.exception_handler(UserNotFound)

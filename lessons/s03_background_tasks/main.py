@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from .access import RequirePermission
 from .analytics import event_counts, record_event
+from .api_docs import serve_docs_offline
 from .catalogue import CATALOGUE, Product
 from .database import create_db_engine
 from .dependencies import ImageStoreDep, ProfileImagesDep, RedisDep, SettingsDep, TenantDep, UserServiceDep
@@ -67,7 +68,11 @@ app = FastAPI(
     version="stage 03",
     summary="Background tasks: thumbnails and analytics after the response.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 
 
 @app.exception_handler(UserNotFound)

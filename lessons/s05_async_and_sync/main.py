@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from . import lab
 from .access import RequirePermission
 from .analytics import event_counts, record_event
+from .api_docs import serve_docs_offline
 from .async_database import async_tenant_sessions, create_async_db_engine, shareable_url
 from .catalogue import CATALOGUE, Product
 from .database import create_db_engine
@@ -106,7 +107,11 @@ app = FastAPI(
     version="stage 05",
     summary="Async and sync: what blocks the event loop, measured, and each fix.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 
 
 @app.exception_handler(UserNotFound)

@@ -26,6 +26,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from . import auth_routes, lab
 from .analytics import event_counts, record_event
+from .api_docs import serve_docs_offline
 from .async_database import async_tenant_sessions, create_async_db_engine, shareable_url
 from .authentication import CurrentUserDep, get_current_user, require_admin
 from .catalogue import CATALOGUE, Product
@@ -135,7 +136,14 @@ app = FastAPI(
     version="stage 06",
     summary="OAuth2 and JWT: log in, refresh with rotation, log out, and tokens that can be taken back.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
+    # The Authorize dialog opens with client_id (the tenant) filled in, and a reload keeps the log-in.
+    swagger_ui_init_oauth={"clientId": "acme"},
+    swagger_ui_parameters={"persistAuthorization": True},
 )
+serve_docs_offline(app)
 
 
 @app.exception_handler(UserNotFound)
