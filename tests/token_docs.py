@@ -68,7 +68,8 @@ def test_the_dialog_with_client_id_left_empty_gets_a_clear_400(client):
     register(client, ADA)
     response = swagger_token_request(client, ADA["email"], ADA["password"], "", "basic")
     assert response.status_code == 400
-    assert "client_id" in response.json()["detail"]
+    assert response.json()["error"] == "invalid_request"
+    assert "client_id" in response.json()["error_description"]
 
 
 def test_the_swagger_request_works_over_real_http(auth_env, stage_app: StageApp):

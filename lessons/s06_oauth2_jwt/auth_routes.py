@@ -3,6 +3,8 @@
 POST /token          the OAuth2 password flow (a form: username is the email); a new family
 POST /token/refresh  a refresh token in, a new pair out; the old refresh token is spent
 POST /logout         the access token stops working now; its family is revoked
+
+POST /token answers its failures as OAuth2 clients expect them (oauth_errors.py).
 """
 
 import base64
@@ -11,23 +13,26 @@ from datetime import timedelta
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Header, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 from structlog.typing import FilteringBoundLogger
 
 from .authentication import AccessClaimsDep, RevocationDep, TokenServiceDep, unauthorized
-from .dependencies import PasswordHasherDep, RedisDep, SettingsDep, TenantDep, UserRepositoryDep, get_logger, get_tenant
+from .dependencies import PasswordHasherDep, RedisDep, SettingsDep, TenantDep, UserRepositoryDep, get_logger
 from .models import User
+from .oauth_errors import OAuthError, OAuthErrorBody, OAuthErrorRoute
 from .rate_limiting import client_host, rate_limiter
 from .repositories import AuditLog, SqlAlchemyUserRepository
 from .revocation import Rotation, TokenRevocation
 from .schemas import RefreshRequest, TokenPair
 from .services import UserService
-from .tenancy import Tenant
+from .tenancy import Tenant, TenantRegistry, is_valid_tenant_id
 from .tokens import InvalidToken, TokenService, new_family
 
 router = APIRouter(tags=["authentication"])
+# POST /token alone: its errors take the RFC's shape, and the other routes keep the API's usual one.
+password_flow = APIRouter(tags=["authentication"], route_class=OAuthErrorRoute)
 
 LoginForm = Annotated[OAuth2PasswordRequestForm, Depends()]
 
@@ -62,13 +67,16 @@ def get_login_tenant(
     """
     client_id = form.client_id or basic_client_id(request)
     if header and client_id and header != client_id:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "X-Tenant-ID and client_id name different tenants")
+        raise OAuthError("invalid_request", "X-Tenant-ID and client_id name different tenants")
     chosen = header or client_id
     if chosen is None:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, "Say which tenant to log in to: the X-Tenant-ID header, or client_id"
-        )
-    return get_tenant(request, chosen)
+        raise OAuthError("invalid_request", "Say which tenant to log in to: the X-Tenant-ID header, or client_id")
+    registry: TenantRegistry = request.state.tenants
+    tenant = registry.get(chosen) if is_valid_tenant_id(chosen) else None
+    if tenant is None:
+        # To OAuth2 the tenant is the client: an unknown one is an unknown client.
+        raise OAuthError("invalid_client", f"No tenant {chosen!r}: client_id names the tenant, such as acme")
+    return tenant
 
 
 LoginTenantDep = Annotated[Tenant, Depends(get_login_tenant)]
@@ -81,9 +89,10 @@ async def limit_login_attempts(
     limit = settings.login_attempts_per_minute
     count, seconds_left = await rate_limiter.hit(redis, f"login-attempts:{tenant.id}:{client_host(request)}")
     if count > limit:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
+        raise OAuthError(
+            "slow_down",
             f"Too many log-in attempts; try again in {seconds_left} seconds",
+            status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(seconds_left)},
         )
 
@@ -94,7 +103,7 @@ def authenticate_user(
     passwords: PasswordHasherDep,
     logger: Annotated[FilteringBoundLogger, Depends(get_logger)],
 ) -> User:
-    """The user the form's email and password belong to; 401 otherwise.
+    """The user the form's email and password belong to; invalid_grant otherwise.
 
     A plain `def`, so bcrypt's deliberate slowness runs in the thread pool, not
     on the event loop. Its session comes from the log-in tenant (the usual
@@ -105,10 +114,9 @@ def authenticate_user(
         user = users.authenticate(form.username, form.password)
     if user is None:
         # One answer for an unknown email and a wrong password: two would tell
-        # an attacker which emails have accounts.
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "Incorrect email or password", headers={"WWW-Authenticate": "Bearer"}
-        )
+        # an attacker which emails have accounts. (400, not 401: RFC 6749 keeps 401
+        # for a client that failed to authenticate, and a password is the grant.)
+        raise OAuthError("invalid_grant", "Incorrect email or password")
     return user
 
 
@@ -143,7 +151,14 @@ async def issue_pair(
     )
 
 
-@router.post("/token", dependencies=[Depends(limit_login_attempts)])
+@password_flow.post(
+    "/token",
+    dependencies=[Depends(limit_login_attempts)],
+    responses={
+        400: {"model": OAuthErrorBody, "description": "The log-in failed; `error` says why (RFC 6749, 5.2)"},
+        429: {"model": OAuthErrorBody, "description": "Too many log-in attempts; see Retry-After"},
+    },
+)
 async def log_in(
     form: LoginForm,
     user: Annotated[User, Depends(authenticate_user)],
@@ -155,6 +170,11 @@ async def log_in(
     allowed = scopes_for(user)
     scopes = allowed & set(form.scopes) if form.scopes else allowed
     return await issue_pair(tokens, revocation, user, tenant.id, scopes, new_family())
+
+
+# include_router copies the routes declared so far, so it comes after /token (which then
+# also comes first in /docs).
+router.include_router(password_flow)
 
 
 @router.post("/token/refresh", dependencies=[Depends(rate_limiter)])
