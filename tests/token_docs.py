@@ -33,6 +33,13 @@ def test_openapi_lets_the_tenant_header_be_sent_on_the_protected_routes(client):
         ).items()
 
 
+def test_the_authorize_dialog_names_the_demo_log_in(client):
+    # Swagger UI shows the scheme's description in the dialog, right above the fields to fill.
+    scheme = client.get("/openapi.json").json()["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    for shown in ("`admin@acme.example`", "`storefront-demo-admin`", "client_id `acme`", "client_secret"):
+        assert shown in scheme["description"]
+
+
 def test_the_token_form_is_what_swagger_ui_posts(client):
     form = client.get("/openapi.json").json()["paths"]["/token"]["post"]["requestBody"]["content"]
     assert list(form) == ["application/x-www-form-urlencoded"]
