@@ -71,10 +71,13 @@ def get_login_tenant(
     chosen = header or client_id
     if chosen is None:
         raise OAuthError("invalid_request", "Say which tenant to log in to: the X-Tenant-ID header, or client_id")
+    # To OAuth2 the tenant is the client: an unknown one is an unknown client. Only a
+    # well-formed id is quoted back: RFC 6749 allows printable ASCII in a description, bar " and \.
+    if not is_valid_tenant_id(chosen):
+        raise OAuthError("invalid_client", "A tenant id (client_id) is 2 to 31 lowercase letters, digits or _")
     registry: TenantRegistry = request.state.tenants
-    tenant = registry.get(chosen) if is_valid_tenant_id(chosen) else None
+    tenant = registry.get(chosen)
     if tenant is None:
-        # To OAuth2 the tenant is the client: an unknown one is an unknown client.
         raise OAuthError("invalid_client", f"No tenant {chosen!r}: client_id names the tenant, such as acme")
     return tenant
 

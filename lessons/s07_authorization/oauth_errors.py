@@ -17,6 +17,9 @@ invalid_client answer 401 with a `WWW-Authenticate: Basic` challenge when the
 client_id came in an Authorization: Basic header, as the Authorize dialog sends
 it; a browser meets that challenge with its own password box, on top of /docs.
 Here client_id has no secret and only names the tenant, so it gets a 400 too.
+
+A description is printable ASCII with no " and no \\ (the RFC's rule, which clients
+may rely on), so none quotes back what a client sent unless it has been checked.
 """
 
 from collections.abc import Callable, Coroutine
@@ -63,7 +66,7 @@ def from_validation(error: RequestValidationError) -> OAuthError:
     """
     problems = error.errors()
     if any(problem["loc"][-1] == "grant_type" for problem in problems):
-        return OAuthError("unsupported_grant_type", 'This endpoint supports only grant_type "password"')
+        return OAuthError("unsupported_grant_type", "The only grant_type supported here is password")
     # Each dependency that reads the form reports the same missing field again: say each once.
     sentences = dict.fromkeys(describe(problem) for problem in problems)
     return OAuthError("invalid_request", "; ".join(sentences))
