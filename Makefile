@@ -16,7 +16,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LESSON=01))
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test test-services check check-solutions serve mail diff bench reset hint progress doctor notebooks lock
+.PHONY: help lab test test-services test-browser check check-solutions serve mail diff bench reset hint progress doctor notebooks lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ test: $(BIN)/.installed ## run every stage, exercise, solution and notebook test
 
 test-services: $(BIN)/.installed ## the services tier, against PostgreSQL and Redis
 	$(WB) test-services
+
+test-browser: $(BIN)/.installed ## /docs of stage 07 in the system's Chromium (apt-get install chromium)
+	$(BIN)/python -m pytest tests/browser --browser
 
 check: $(BIN)/.installed ## check your exercises: make check LESSON=01
 	$(need-lesson)$(WB) check $(LESSON) $(EXERCISE)

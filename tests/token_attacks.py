@@ -257,7 +257,7 @@ def test_an_admin_of_one_tenant_cannot_delete_in_another(client, ada):
 
 def test_a_user_cannot_log_in_to_a_tenant_they_do_not_belong_to(client, ada):
     response = client.post("/token", data={"username": ADA["email"], "password": ADA["password"]}, headers=GLOBEX)
-    assert response.status_code == 401
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
 
 
 # --- Tokens that outlive what they stood for ---------------------------------------------------------
@@ -298,9 +298,10 @@ def test_guessing_passwords_hits_the_log_in_limit_then_even_the_right_one_waits(
         ).status_code
         for n in range(LOGIN_LIMIT)
     ]
-    assert statuses == [401] * LOGIN_LIMIT
+    assert statuses == [400] * LOGIN_LIMIT
     right = limited_client.post("/token", data={"username": ADA["email"], "password": ADA["password"]}, headers=ACME)
     assert right.status_code == 429
+    assert right.json()["error"] == "slow_down"
     assert 1 <= int(right.headers["retry-after"]) <= 60
 
 
@@ -311,13 +312,14 @@ def test_the_log_in_limit_counts_per_tenant(limited_client):
     response = limited_client.post(
         "/token", data={"username": "x@example.com", "password": "whatever1"}, headers=GLOBEX
     )
-    assert response.status_code == 401
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
 
 
-def test_a_password_too_long_for_bcrypt_at_log_in_is_a_plain_401_not_a_500(client, ada):
+def test_a_password_too_long_for_bcrypt_at_log_in_is_a_plain_invalid_grant_not_a_500(client, ada):
     response = client.post("/token", data={"username": ADA["email"], "password": "x" * 500}, headers=ACME)
-    assert response.status_code == 401
-    assert response.json() == {"detail": "Incorrect email or password"}
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert response.json()["detail"] == "Incorrect email or password"
 
 
 def test_a_stolen_token_cannot_change_the_password_without_the_current_one(client, ada):

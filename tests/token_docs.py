@@ -33,6 +33,13 @@ def test_openapi_lets_the_tenant_header_be_sent_on_the_protected_routes(client):
         ).items()
 
 
+def test_the_authorize_dialog_names_the_demo_log_in(client):
+    # Swagger UI shows the scheme's description in the dialog, right above the fields to fill.
+    scheme = client.get("/openapi.json").json()["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    for shown in ("`admin@acme.example`", "`storefront-demo-admin`", "client_id `acme`", "client_secret"):
+        assert shown in scheme["description"]
+
+
 def test_the_token_form_is_what_swagger_ui_posts(client):
     form = client.get("/openapi.json").json()["paths"]["/token"]["post"]["requestBody"]["content"]
     assert list(form) == ["application/x-www-form-urlencoded"]
@@ -68,7 +75,8 @@ def test_the_dialog_with_client_id_left_empty_gets_a_clear_400(client):
     register(client, ADA)
     response = swagger_token_request(client, ADA["email"], ADA["password"], "", "basic")
     assert response.status_code == 400
-    assert "client_id" in response.json()["detail"]
+    assert response.json()["error"] == "invalid_request"
+    assert "client_id" in response.json()["error_description"]
 
 
 def test_the_swagger_request_works_over_real_http(auth_env, stage_app: StageApp):

@@ -138,7 +138,7 @@ def cmd_serve(args) -> int:
 
 def _serve_stack(stage: Stage, args) -> int:
     """A stage with a worker.py: app, embedded broker, Celery worker and mail server together."""
-    from workbook import stack
+    from workbook import demo_login, stack
     from workbook.mail_server import MAILBOX
 
     mailbox = args.mailbox or MAILBOX
@@ -152,6 +152,8 @@ def _serve_stack(stage: Stage, args) -> int:
     try:
         with stack.running_stack(stage, port=args.port, host=args.host, mailbox=mailbox, echo=print) as running:
             print(f"Ready. Open {running.app_url}/docs")
+            for line in demo_login.banner(stage):
+                print(line)
             print(f"Mail goes to the workbook's mail server on 127.0.0.1:{running.mail.port};")
             print(f"  each message is saved in {_shown(mailbox)}/ (read them: make mail)")
             print("Ctrl-C stops everything.")

@@ -4,6 +4,7 @@
 learner's files (`make check`), the solutions (the default, so a plain `pytest`
 proves every solution) or the pristine stubs (to prove every stub fails).
 --services points the services tier at real PostgreSQL and Redis.
+--browser runs the browser tier (tests marked `browser`), which `make test` leaves out.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def pytest_addoption(parser):
         action="store_true",
         help="run against PostgreSQL and Redis instead of SQLite and fakeredis",
     )
+    group.addoption(
+        "--browser",
+        action="store_true",
+        help="run the browser tier: tests marked browser, which drive a real Chromium",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -44,6 +50,18 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "services: also run against real PostgreSQL and Redis")
+    config.addinivalue_line("markers", "browser: drives a real Chromium; runs only with --browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    # The browser tier needs a Chromium that a learner's machine may not have, and
+    # `make test` must not skip there: it is left out unless --browser asks for it.
+    if config.getoption("browser"):
+        return
+    in_browser = [item for item in items if item.get_closest_marker("browser")]
+    if in_browser:
+        config.hook.pytest_deselected(items=in_browser)
+        items[:] = [item for item in items if not item.get_closest_marker("browser")]
 
 
 def pytest_unconfigure(config):

@@ -7,6 +7,7 @@ routes/, and main.py only puts them together.
 
 from fastapi import FastAPI
 
+from .api_docs import serve_docs_offline
 from .exercises import product_lookup
 from .routes import health, products
 
@@ -14,7 +15,11 @@ app = FastAPI(
     title="Storefront API",
     version="stage 00",
     summary="Orientation: run a stage, call it, read its docs.",
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 
 app.include_router(health.router)
 app.include_router(products.router)

@@ -8,6 +8,7 @@ router in routes/.
 
 from fastapi import FastAPI
 
+from .api_docs import serve_docs_offline
 from .errors import register_error_handlers
 from .exercises import audit_trail, pagination
 from .resources import lifespan
@@ -18,7 +19,11 @@ app = FastAPI(
     version="stage 01",
     summary="Dependency injection: settings, sessions, loggers and services.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 register_error_handlers(app)
 
 app.include_router(health.router)

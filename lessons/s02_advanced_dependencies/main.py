@@ -9,6 +9,7 @@ each feature a router in routes/.
 
 from fastapi import FastAPI
 
+from .api_docs import serve_docs_offline
 from .errors import register_error_handlers
 from .exercises import rate_limit_usage, users_by_domain
 from .resources import lifespan
@@ -19,7 +20,11 @@ app = FastAPI(
     version="stage 02",
     summary="Advanced dependencies: tenants, rate limits, access checks and repositories.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 register_error_handlers(app)
 
 app.include_router(health.router)

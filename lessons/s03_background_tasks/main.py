@@ -10,6 +10,7 @@ exception handlers in errors.py, each feature a router in routes/.
 
 from fastapi import FastAPI
 
+from .api_docs import serve_docs_offline
 from .errors import register_error_handlers
 from .exercises import delete_profile_image, square_thumbnail
 from .resources import lifespan
@@ -20,7 +21,11 @@ app = FastAPI(
     version="stage 03",
     summary="Background tasks: thumbnails and analytics after the response.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 register_error_handlers(app)
 
 app.include_router(health.router)

@@ -11,6 +11,7 @@ feature a router in routes/; the worker's side is in worker.py and tasks.py.
 
 from fastapi import FastAPI
 
+from .api_docs import serve_docs_offline
 from .errors import register_error_handlers
 from .exercises import task_done, welcome_again
 from .resources import lifespan
@@ -21,7 +22,11 @@ app = FastAPI(
     version="stage 04",
     summary="Celery: a welcome email sent by a worker, with retries, backoff and idempotency.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 register_error_handlers(app)
 
 app.include_router(health.router)

@@ -11,6 +11,7 @@ in errors.py, each feature a router in routes/.
 from fastapi import FastAPI
 
 from . import lab
+from .api_docs import serve_docs_offline
 from .errors import register_error_handlers
 from .exercises import async_users, offload_primes, unblock_report
 from .resources import lifespan
@@ -21,7 +22,11 @@ app = FastAPI(
     version="stage 05",
     summary="Async and sync: what blocks the event loop, measured, and each fix.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
 )
+serve_docs_offline(app)
 register_error_handlers(app)
 
 app.include_router(health.router)

@@ -25,9 +25,13 @@ from .tokens import InvalidToken, TokenClaims, TokenService
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl="token",
     scopes={"admin": "Administer the tenant's users"},
+    # Swagger UI shows this in its Authorize dialog, where a learner needs it.
     description=(
-        "Log in with your email as username. The tenant comes from client_id (type acme or globex); "
-        "the demo admin is admin@acme.example."
+        "Log in with your email as username; client_id names the tenant (acme or globex), and "
+        "client_secret stays empty.\n\n"
+        "**Demo admin**: username `admin@acme.example`, password `storefront-demo-admin`, client_id `acme` "
+        "(or `admin@globex.example` with client_id `globex`). "
+        "WORKBOOK_DEMO_ADMIN_PASSWORD sets another password; WORKBOOK_SEED_DEMO_ADMINS=false removes them."
     ),
 )
 

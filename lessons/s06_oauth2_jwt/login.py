@@ -8,16 +8,17 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, Header, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from structlog.typing import FilteringBoundLogger
 
-from .dependencies import PasswordHasherDep, RedisDep, SettingsDep, get_logger, get_tenant
+from .dependencies import PasswordHasherDep, RedisDep, SettingsDep, get_logger
 from .models import User
+from .oauth_errors import OAuthError
 from .rate_limiting import client_host, rate_limiter
 from .repositories import AuditLog, SqlAlchemyUserRepository
 from .services import UserService
-from .tenancy import Tenant
+from .tenancy import Tenant, TenantRegistry, is_valid_tenant_id
 
 LoginForm = Annotated[OAuth2PasswordRequestForm, Depends()]
 
@@ -47,13 +48,19 @@ def get_login_tenant(
     """
     client_id = form.client_id or basic_client_id(request)
     if header and client_id and header != client_id:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "X-Tenant-ID and client_id name different tenants")
+        raise OAuthError("invalid_request", "X-Tenant-ID and client_id name different tenants")
     chosen = header or client_id
     if chosen is None:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, "Say which tenant to log in to: the X-Tenant-ID header, or client_id"
-        )
-    return get_tenant(request, chosen)
+        raise OAuthError("invalid_request", "Say which tenant to log in to: the X-Tenant-ID header, or client_id")
+    # To OAuth2 the tenant is the client: an unknown one is an unknown client. Only a
+    # well-formed id is quoted back: RFC 6749 allows printable ASCII in a description, bar " and \.
+    if not is_valid_tenant_id(chosen):
+        raise OAuthError("invalid_client", "A tenant id (client_id) is 2 to 31 lowercase letters, digits or _")
+    registry: TenantRegistry = request.state.tenants
+    tenant = registry.get(chosen)
+    if tenant is None:
+        raise OAuthError("invalid_client", f"No tenant {chosen!r}: client_id names the tenant, such as acme")
+    return tenant
 
 
 LoginTenantDep = Annotated[Tenant, Depends(get_login_tenant)]
@@ -66,9 +73,10 @@ async def limit_login_attempts(
     limit = settings.login_attempts_per_minute
     count, seconds_left = await rate_limiter.hit(redis, f"login-attempts:{tenant.id}:{client_host(request)}")
     if count > limit:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
+        raise OAuthError(
+            "slow_down",
             f"Too many log-in attempts; try again in {seconds_left} seconds",
+            status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(seconds_left)},
         )
 
@@ -79,7 +87,7 @@ def authenticate_user(
     passwords: PasswordHasherDep,
     logger: Annotated[FilteringBoundLogger, Depends(get_logger)],
 ) -> User:
-    """The user the form's email and password belong to; 401 otherwise.
+    """The user the form's email and password belong to; invalid_grant otherwise.
 
     A plain `def`, so bcrypt's deliberate slowness runs in the thread pool, not
     on the event loop. Its session comes from the log-in tenant (the usual
@@ -90,10 +98,9 @@ def authenticate_user(
         user = users.authenticate(form.username, form.password)
     if user is None:
         # One answer for an unknown email and a wrong password: two would tell
-        # an attacker which emails have accounts.
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "Incorrect email or password", headers={"WWW-Authenticate": "Bearer"}
-        )
+        # an attacker which emails have accounts. (400, not 401: RFC 6749 keeps 401
+        # for a client that failed to authenticate, and a password is the grant.)
+        raise OAuthError("invalid_grant", "Incorrect email or password")
     return user
 
 

@@ -11,6 +11,7 @@ feature a router in routes/.
 
 from fastapi import FastAPI
 
+from .api_docs import serve_docs_offline
 from .errors import register_error_handlers
 from .exercises import activity, any_scope
 from .resources import lifespan
@@ -21,7 +22,14 @@ app = FastAPI(
     version="stage 07",
     summary="Authorization: scopes per route, roles, permissions, ownership, and cached decisions.",
     lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
+    # The Authorize dialog opens with client_id (the tenant) filled in, and a reload keeps the log-in.
+    swagger_ui_init_oauth={"clientId": "acme"},
+    swagger_ui_parameters={"persistAuthorization": True},
 )
+serve_docs_offline(app)
 register_error_handlers(app)
 
 app.include_router(health.router)

@@ -83,7 +83,7 @@ def test_fixed_72_bytes_exactly_is_accepted_and_every_byte_counts(client):
     register(client, {**ADA, "password": prefix + "1"})
     log_in(client, ADA["email"], prefix + "1")
     other = client.post("/token", data={"username": ADA["email"], "password": prefix + "2"}, headers=ACME)
-    assert other.status_code == 401
+    assert (other.status_code, other.json()["error"]) == (400, "invalid_grant")
 
 
 def test_fixed_the_hasher_never_truncates():

@@ -69,7 +69,8 @@ def test_production_starts_with_a_real_key_and_no_demo_admins(auth_env, monkeypa
     monkeypatch.setenv("WORKBOOK_SEED_DEMO_ADMINS", "false")
     for client in serve():
         form = {"username": "admin@acme.example", "password": "storefront-demo-admin"}
-        assert client.post("/token", data=form, headers=ACME).status_code == 401
+        response = client.post("/token", data=form, headers=ACME)
+        assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
 
 
 def test_each_demo_tenant_has_its_admin_with_the_password_from_the_settings(auth_env, monkeypatch):

@@ -3,6 +3,8 @@
 POST /token          the OAuth2 password flow (a form: username is the email); a new family
 POST /token/refresh  a refresh token in, a new pair out; the old refresh token is spent
 POST /logout         the access token stops working now; its family is revoked
+
+POST /token answers its failures as OAuth2 clients expect them (oauth_errors.py).
 """
 
 from datetime import timedelta
@@ -15,12 +17,15 @@ from ..authentication import AccessClaimsDep, RevocationDep, TokenServiceDep, un
 from ..dependencies import TenantDep, UserRepositoryDep
 from ..login import AuthenticatedUserDep, LoginForm, LoginTenantDep, limit_login_attempts
 from ..models import User
+from ..oauth_errors import OAuthErrorBody, OAuthErrorRoute
 from ..rate_limiting import rate_limiter
 from ..revocation import Rotation, TokenRevocation
 from ..schemas import RefreshRequest, TokenPair
 from ..tokens import InvalidToken, TokenService, new_family
 
 router = APIRouter(tags=["authentication"])
+# POST /token alone: its errors take the RFC's shape, and the other routes keep the API's usual one.
+password_flow = APIRouter(tags=["authentication"], route_class=OAuthErrorRoute)
 
 
 def scopes_for(user: User) -> set[str]:
@@ -59,7 +64,14 @@ async def issue_pair(
     )
 
 
-@router.post("/token", dependencies=[Depends(limit_login_attempts)])
+@password_flow.post(
+    "/token",
+    dependencies=[Depends(limit_login_attempts)],
+    responses={
+        400: {"model": OAuthErrorBody, "description": "The log-in failed; `error` says why (RFC 6749, 5.2)"},
+        429: {"model": OAuthErrorBody, "description": "Too many log-in attempts; see Retry-After"},
+    },
+)
 async def log_in(
     form: LoginForm,
     user: AuthenticatedUserDep,
@@ -71,6 +83,11 @@ async def log_in(
     allowed = scopes_for(user)
     scopes = allowed & set(form.scopes) if form.scopes else allowed
     return await issue_pair(tokens, revocation, user, tenant.id, scopes, new_family())
+
+
+# include_router copies the routes declared so far, so it comes after /token (which then
+# also comes first in /docs).
+router.include_router(password_flow)
 
 
 @router.post("/token/refresh", dependencies=[Depends(rate_limiter)])
