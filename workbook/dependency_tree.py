@@ -12,7 +12,9 @@ def _name(call) -> str:
 
 def dependency_tree(app: FastAPI, method: str, path: str) -> str:
     """The tree FastAPI resolves for one route, marking providers it reuses."""
-    route = next(r for r in app.routes if isinstance(r, APIRoute) and r.path == path and method.upper() in r.methods)
+    route = next(
+        r for r in app.routes if isinstance(r, APIRoute) and r.path == path and method.upper() in (r.methods or ())
+    )
     lines = [f"{method.upper()} {path} -> {route.endpoint.__name__}"]
     called: set = set()
 
