@@ -29,6 +29,10 @@ from workbook.stages import ROOT, Exercise
 REASON_LINES = 4
 
 
+class PytestDidNotRun(RuntimeError):
+    """pytest stopped before running a test: a stage file that is not an exercise does not import, say."""
+
+
 @dataclass
 class Result:
     exercise: Exercise
@@ -65,7 +69,7 @@ def run_exercises(exercises: list[Exercise], source: str = "lessons", verbose: b
         env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         run = subprocess.run(command, cwd=ROOT, env=env, capture_output=not verbose, text=True)
         if not report.exists():
-            raise RuntimeError(f"pytest did not run:\n{run.stdout}\n{run.stderr}")
+            raise PytestDidNotRun(f"pytest did not run:\n{run.stdout}\n{run.stderr}")
         for case in ET.parse(report).getroot().iter("testcase"):
             _record(case, results)
         _record_broken(json.loads(errors.read_text(encoding="utf-8")), results.values())

@@ -99,7 +99,12 @@ def cmd_watch(args) -> int:
 
 
 def _check_for_watch(stage: Stage) -> None:
-    results = checking.run_exercises(list(stage.exercises))
+    try:
+        results = checking.run_exercises(list(stage.exercises))
+    except checking.PytestDidNotRun as error:
+        # A stage file that is not an exercise stops pytest itself: say so, keep watching.
+        print(f"\n{error}\nWatching lessons/{stage.package}/ : save a file to check again, Ctrl-C to stop.")
+        return
     print("\033[2J\033[H", end="")  # clear the terminal, as each check replaces the last
     print(f"Stage {stage.number} · {stage.title}   {datetime.now():%H:%M:%S}")
     for result in results:
@@ -431,4 +436,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except LookupError as error:
         print(f"error: {error.args[0]}", file=sys.stderr)
+        return 2
+    except checking.PytestDidNotRun as error:
+        # A stage file other than an exercise does not import: pytest's own words say where.
+        print(f"error: {error}", file=sys.stderr)
         return 2
