@@ -8,6 +8,7 @@ WB     := $(BIN)/python -m workbook
 LESSON ?=
 EXERCISE ?=
 N ?=
+VERBOSE ?=
 PORT   ?= 8000
 # JupyterLab refuses to run as root (in a container, say) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -16,7 +17,8 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LESSON=01))
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test test-services test-browser check check-solutions serve mail diff bench reset hint progress doctor notebooks lock
+.PHONY: help lab test test-services test-browser check watch check-solutions serve mail diff bench reset hint \
+	progress doctor notebooks lock bench-check bench-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -30,8 +32,8 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-lab: $(BIN)/.installed ## start JupyterLab on the notebooks
-	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00_orientation.ipynb
+lab: $(BIN)/.installed ## start JupyterLab on the repository, at notebook 00 (works offline)
+	$(WB) lab $(LAB_ARGS)
 
 test: $(BIN)/.installed ## run every stage, exercise, solution and notebook test
 	$(WB) test
@@ -42,8 +44,11 @@ test-services: $(BIN)/.installed ## the services tier, against PostgreSQL and Re
 test-browser: $(BIN)/.installed ## /docs of stage 07 in the system's Chromium (apt-get install chromium)
 	$(BIN)/python -m pytest tests/browser --browser
 
-check: $(BIN)/.installed ## check your exercises: make check LESSON=01
-	$(need-lesson)$(WB) check $(LESSON) $(EXERCISE)
+check: $(BIN)/.installed ## check your exercises: make check LESSON=01 [EXERCISE=id] [VERBOSE=1]
+	$(need-lesson)$(WB) check $(LESSON) $(EXERCISE) $(if $(VERBOSE),--verbose)
+
+watch: $(BIN)/.installed ## re-check a lesson's exercises each time you save: make watch LESSON=01
+	$(need-lesson)$(WB) watch $(LESSON)
 
 check-solutions: $(BIN)/.installed ## prove the solutions pass (LESSON= for one lesson)
 	$(WB) check-solutions $(LESSON)
@@ -74,6 +79,12 @@ doctor: $(BIN)/.installed ## is this machine ready for a workshop?
 
 notebooks: $(BIN)/.installed ## re-execute notebooks and store their outputs (LESSON= for one)
 	$(WB) notebooks $(LESSON)
+
+bench-check: $(BIN)/.installed ## how long `make check` takes, per stage and per exercise
+	$(BIN)/python -m workbook.speed check
+
+bench-test: $(BIN)/.installed ## run `make test` once and show its time per stage and per notebook
+	$(BIN)/python -m workbook.speed test
 
 lock: $(BIN)/.installed ## re-pin packages from pyproject.toml, then regenerate environment.yml
 	$(BIN)/python -m pip install --quiet uv

@@ -10,13 +10,13 @@ PostgreSQL database per test and a Redis database emptied per test. With
 import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
-import redis
-from psycopg import sql
-from sqlalchemy import make_url
 
 from workbook.doctor import service_urls
+
+# psycopg and the Redis client are imported by the fixtures that use them, with
+# --services only: importing psycopg alone would add most of a second to every
+# `make check`.
 
 
 @pytest.fixture
@@ -29,6 +29,10 @@ def database_url(services) -> Iterator[str]:
     if not services:
         yield "sqlite://"
         return
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy import make_url
+
     server = make_url(service_urls()[0])
     name = f"workbook_{uuid.uuid4().hex[:12]}"
     admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -44,6 +48,8 @@ def redis_url(services) -> Iterator[str | None]:
     if not services:
         yield None  # the stage falls back to fakeredis
         return
+    import redis
+
     url = service_urls()[1]
     client = redis.Redis.from_url(url)
     client.flushdb()

@@ -1,10 +1,14 @@
-"""The workbook's own promises: the index, the exercises, the stage copies, the lock."""
+"""The workbook's own promises: the index, the exercises, the stage copies, the lock, the tools."""
 
 import importlib
 import json
 import os
+import queue
+import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import httpx2
@@ -13,9 +17,9 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from workbook import checking, drift, lockfile
+from workbook import checking, drift, lab, lockfile, notebooks
 from workbook.exercises import BEGIN, END, render_stub, strip_solution
-from workbook.serving import running
+from workbook.serving import free_port, running
 from workbook.stages import ROOT, load_stages, previous_stage
 
 STAGES = load_stages()
@@ -104,15 +108,12 @@ def test_stage_copies_cannot_drift(stage):
 
 
 def test_a_fix_in_a_carried_file_that_is_not_ported_is_reported(tmp_path):
-    stage = STAGES[1]
-    previous = previous_stage(stage)
-    edited = stage.directory / "catalogue.py"
-    original = edited.read_bytes()
-    try:
-        edited.write_bytes(original + b"\n# a fix made here only\n")
-        assert any("catalogue.py is changed" in problem for problem in drift.problems(previous, stage))
-    finally:
-        edited.write_bytes(original)
+    # On a copy: other tests and notebooks read the real stage folders at the same time.
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons", ignore=shutil.ignore_patterns("__pycache__"))
+    previous, stage = load_stages(tmp_path)[:2]
+    with (stage.directory / "catalogue.py").open("a", encoding="utf-8") as edited:
+        edited.write("\n# a fix made here only\n")
+    assert any("catalogue.py is changed" in problem for problem in drift.problems(previous, stage))
 
 
 def test_environment_yml_pins_what_the_lock_pins():
@@ -140,3 +141,212 @@ def test_each_notebook_is_stored_run_and_quiet(stage):
             text = output.get("text", "") if output.output_type == "stream" else ""
             assert output.get("name") != "stderr" and "Warning" not in text, f"noise in: {cell.source[:60]}"
             assert output.output_type != "error", f"a cell failed: {cell.source[:60]}"
+
+
+# --- Checking a learner's work ------------------------------------------------------------------
+
+
+def scratch_copy(tmp_path: Path) -> Path:
+    """The repository's files in a scratch folder, where a test may break exercises freely."""
+    copy = tmp_path / "workbook"
+    ignored = shutil.ignore_patterns(".venv", ".git", "notebooks", "__pycache__", ".*_cache", ".workbook")
+    shutil.copytree(ROOT, copy, ignore=ignored)
+    return copy
+
+
+def workbook(copy: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """`python -m workbook ...` in a scratch copy, as make would run it in the real one."""
+    return subprocess.run([sys.executable, "-m", "workbook", *arguments], cwd=copy, capture_output=True, text=True)
+
+
+def test_reason_keeps_the_sentence_and_both_values():
+    message = "AssertionError: price_label(5) should be '€0.05'\nassert '€0.5' == '€0.05'\n  \n  - €0.05\n  + €0.5\n"
+    assert checking.reason(message) == "AssertionError: price_label(5) should be '€0.05'\nassert '€0.5' == '€0.05'"
+    long = "\n".join(["AssertionError: the rows", "assert [1, 2] == [1, 3]", *[f"  line {n}" for n in range(9)]])
+    assert checking.reason(long).splitlines()[-1] == "  ...", "a long comparison is cut, and says so"
+
+
+def test_a_broken_exercise_is_reported_and_the_stages_others_still_checked(tmp_path):
+    copy = scratch_copy(tmp_path)
+    exercises = copy / "lessons" / "s00_orientation" / "exercises"
+    stub = (exercises / "product_lookup.py").read_text(encoding="utf-8")
+    broken_line = stub.count("\n") + 2
+    (exercises / "product_lookup.py").write_text(stub + "\ndef oops(:\n", encoding="utf-8")
+    # A planted bug: no thousands separator, so two of the six cases fail.
+    solution = (copy / "solutions" / "s00_orientation" / "price_label.py").read_text(encoding="utf-8")
+    (exercises / "price_label.py").write_text(solution.replace("{euros:,}", "{euros}"), encoding="utf-8")
+
+    checked = workbook(copy, "check", "00")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    output = checked.stdout
+    assert f"lessons/s00_orientation/exercises/product_lookup.py:{broken_line}: SyntaxError" in output, output
+    assert "test_price_label[123456 cents]: AssertionError: price_label(123456) should be '€1,234.56'" in output
+    assert "assert '€1234.56' == '€1,234.56'" in output, "the reason shows both values"
+    assert "test_price_label[100000000 cents]" in output, "every failing test is listed"
+    assert "2 of 6 tests fail" in output
+
+    (exercises / "product_lookup.py").write_text("from ..nowhere import CATALOGUE\n" + stub, encoding="utf-8")
+    progress = workbook(copy, "progress").stdout
+    assert [line[6:8] for line in progress.splitlines() if line.startswith("Stage ")] == [s.number for s in STAGES]
+    assert (
+        "product_lookup       does not run: lessons/s00_orientation/exercises/product_lookup.py:1: "
+        "ModuleNotFoundError: No module named 'lessons.s00_orientation.nowhere'" in progress
+    ), progress
+    assert "price_label          in progress: 4 of 6 tests pass" in progress, progress
+
+
+def test_watch_checks_again_when_a_file_is_saved(tmp_path):
+    copy = scratch_copy(tmp_path)
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "workbook", "watch", "00"]
+    watcher = subprocess.Popen(command, cwd=copy, env=environment, stdout=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in watcher.stdout], daemon=True).start()
+
+    def read_until(text: str) -> str:
+        seen = ""
+        while text not in seen:
+            seen += lines.get(timeout=60)
+        return seen
+
+    try:
+        first = read_until("Watching")
+        assert "✗ product_lookup" in first and "Stuck? make hint LESSON=00 EXERCISE=product_lookup" in first, first
+        for exercise in ("price_label", "product_lookup"):
+            solution = copy / "solutions" / "s00_orientation" / f"{exercise}.py"
+            shutil.copy(solution, copy / "lessons" / "s00_orientation" / "exercises" / f"{exercise}.py")
+        assert "✓ product_lookup" in read_until("Every exercise of stage 00 passes")
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=30)
+        watcher.stdout.close()
+
+
+# --- Porting a fix forward ----------------------------------------------------------------------
+
+SHOP = "A = 1\nB = 2\nC = 3\nD = 4\nE = 5\n"
+
+
+def git(root: Path, *arguments: str) -> None:
+    identity = ["-c", "user.name=Workbook", "-c", "user.email=workbook@example.com"]
+    subprocess.run(["git", *identity, *arguments], cwd=root, check=True, capture_output=True)
+
+
+def mini_workbook(tmp_path: Path) -> Path:
+    """Four stages sharing shop.py: 01 carries 00's, 02 changes line D, 03 carries 02's; committed."""
+    root = tmp_path / "mini"
+    texts = {"00": SHOP, "01": SHOP, "02": SHOP.replace("D = 4", "D = 40"), "03": SHOP.replace("D = 4", "D = 40")}
+    for number, text in texts.items():
+        folder = root / "lessons" / f"s{number}_topic"
+        folder.mkdir(parents=True)
+        (folder / "shop.py").write_text(text)
+        change = '"shop.py" = { why = "D grows" }\n' if number == "02" else ""
+        (folder / "stage.toml").write_text(f'number = "{number}"\ntitle = "T"\nsummary = "S"\n\n[changes]\n{change}')
+    stages = load_stages(root)
+    drift.stamp(stages[1], stages[2])
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "four stages")
+    return root
+
+
+def shop(root: Path, number: str) -> str:
+    return (root / "lessons" / f"s{number}_topic" / "shop.py").read_text()
+
+
+def drift_problems(root: Path) -> list[str]:
+    stages = load_stages(root)
+    return [problem for stage in stages[1:] for problem in drift.problems(previous_stage(stage, root), stage)]
+
+
+def test_propagate_copies_a_fix_into_carried_copies_and_merges_it_into_changed_ones(tmp_path):
+    root = mini_workbook(tmp_path)
+    (root / "lessons" / "s00_topic" / "shop.py").write_text(SHOP.replace("A = 1", "A = 10"))
+    assert drift_problems(root), "the unported fix is noticed"
+
+    drift.propagate(load_stages(root)[0], "shop.py", echo=lambda line: None)
+
+    assert shop(root, "01") == SHOP.replace("A = 1", "A = 10")
+    assert shop(root, "02") == shop(root, "03") == SHOP.replace("A = 1", "A = 10").replace("D = 4", "D = 40")
+    assert drift_problems(root) == [], "stage 02's base is stamped again"
+
+
+def test_propagate_stops_at_a_conflict_and_carries_on_once_it_is_resolved(tmp_path):
+    root = mini_workbook(tmp_path)
+    (root / "lessons" / "s00_topic" / "shop.py").write_text(SHOP.replace("D = 4", "D = 4000"))
+
+    with pytest.raises(drift.Conflict, match=r"lessons/s02_topic/shop.py: stage 01's fix conflicts .* --resolved"):
+        drift.propagate(load_stages(root)[0], "shop.py", echo=lambda line: None)
+    assert shop(root, "01") == SHOP.replace("D = 4", "D = 4000"), "stages before the conflict are done"
+    assert "<<<<<<< stage 02" in shop(root, "02") and "D = 4000" in shop(root, "02")
+    assert shop(root, "03") == SHOP.replace("D = 4", "D = 40"), "stages after the conflict are left alone"
+
+    stage_02 = load_stages(root)[2]
+    with pytest.raises(drift.Conflict, match="still holds conflict markers"):
+        drift.propagate(stage_02, "shop.py", resolved=True, echo=lambda line: None)
+    (stage_02.directory / "shop.py").write_text(SHOP.replace("D = 4", "D = 40000"))
+    drift.propagate(stage_02, "shop.py", resolved=True, echo=lambda line: None)
+    assert shop(root, "03") == SHOP.replace("D = 4", "D = 40000")
+    assert drift_problems(root) == []
+
+
+# --- Notebooks and Lab --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=by_number)
+def test_each_stored_notebook_holds_content_only(stage):
+    stored = (ROOT / stage.notebook).read_text(encoding="utf-8")
+    notebook = nbformat.reads(stored, as_version=4)
+    assert not [cell.source[:60] for cell in notebook.cells if "execution" in cell.metadata], "timestamps"
+    assert "version" not in notebook.metadata.get("language_info", {})
+    assert nbformat.writes(notebooks.normalise(notebook)) + "\n" == stored, (
+        f"{stage.notebook} has run noise: python -m workbook notebooks --normalise"
+    )
+
+
+def test_an_executed_notebook_is_stored_without_run_noise(tmp_path):
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")]), path)
+    notebooks.execute(path)
+    stored = nbformat.read(path, as_version=4)
+    assert stored.cells[0].outputs[0].text == "42\n", "the output is stored"
+    assert stored.cells[0].execution_count == 1
+    assert "execution" not in stored.cells[0].metadata, "no timestamps"
+    assert "version" not in stored.metadata.language_info, "nor the Python version of whoever ran it"
+
+
+def test_lab_opens_the_repository_offline_and_asks_nothing(tmp_path):
+    port = free_port()
+    token = "workbook-test"
+    command = lab.command("--no-browser", f"--port={port}", f"--IdentityProvider.token={token}", "--allow-root")
+    environment = {**lab.environment(), "JUPYTER_RUNTIME_DIR": str(tmp_path)}
+    log = (tmp_path / "lab.log").open("w")
+    server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    client = httpx2.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"token {token}"})
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(client, "/api/status"):
+            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "lab.log").read_text()
+            time.sleep(0.2)
+        exercise = client.get("/api/contents/lessons/s01_dependency_injection/exercises/pagination.py")
+        assert exercise.status_code == 200, "the exercise files are inside Lab's root"
+        assert client.get(f"/api/contents/{lab.FIRST_NOTEBOOK}").status_code == 200
+        # The workbook's overrides become the defaults Lab's settings start from.
+        notification = client.get("/lab/api/settings/@jupyterlab/apputils-extension:notification").json()
+        defaults = {name: value["default"] for name, value in notification["schema"]["properties"].items()}
+        assert defaults["fetchNews"] == "false", "no question about news ('none' asks), and no news fetched"
+        assert defaults["checkForUpdates"] is False
+        assert client.get("/lab/api/update").json()["notification"] is None, "no update check"
+        assert client.get("/lab/api/news").json()["news"] == []
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def _answers(client, path: str) -> bool:
+    try:
+        return client.get(path).status_code == 200
+    except httpx2.TransportError:
+        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -11,11 +12,19 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from workbook import checking, diffing, doctor, drift, lockfile
+from workbook import checking, drift
 from workbook.exercises import is_pristine, render_stub
 from workbook.stages import ROOT, Exercise, Stage, get_stage, load_stages, previous_stage
 
+# Commands import what only they need (the lock's parser, the doctor's probes) when
+# they run: `make check` starts this module every time, and must answer in seconds.
+
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "notebooks/sanitize.cfg"]
+# Test files on as many worker processes as there are cores; all of a file's tests
+# (a notebook's cells, in order) stay on one worker, with its fixtures.
+PARALLEL = ["-n", "auto", "--dist", "loadfile"]
+# `make check` lists this many failing tests of an exercise, then says how many more.
+SHOWN_FAILURES = 8
 
 
 def cmd_list(args) -> int:
@@ -35,25 +44,78 @@ def _chosen(stage: Stage, exercise_id: str | None) -> list[Exercise]:
 def _print_results(stage: Stage, results: list[checking.Result]) -> None:
     print(f"Stage {stage.number} · {stage.title}")
     for result in results:
-        exercise = result.exercise
-        total = len(result.passed) + len(result.failed)
         if result.ok:
-            print(f"  ✓ {exercise.id:<20} {exercise.title} ({total} tests pass)")
-            continue
-        print(f"  ✗ {exercise.id:<20} {exercise.title}")
-        for name, reason in result.failed[:3]:
-            print(f"      {name}: {reason}")
+            total = len(result.passed)
+            print(f"  ✓ {result.exercise.id:<20} {result.exercise.title} ({total} tests pass)")
+        else:
+            _print_failure(stage, result)
+
+
+def _print_failure(stage: Stage, result: checking.Result) -> None:
+    exercise = result.exercise
+    print(f"  ✗ {exercise.id:<20} {exercise.title}")
+    if result.broken:
+        print(f"      Your file does not run: {result.broken}")
+        print("      (its tests ran against the original stub, so the other exercises could still be checked)")
+    else:
+        for name, reason in result.failed[:SHOWN_FAILURES]:
+            # A reason's later lines (the values pytest compared) line up under its first.
+            print(f"      {name}: " + reason.replace("\n", "\n" + " " * (8 + len(name))))
+        if len(result.failed) > SHOWN_FAILURES:
+            print(f"      ...and {len(result.failed) - SHOWN_FAILURES} more (VERBOSE=1 shows pytest's full output)")
+        total = len(result.passed) + len(result.failed)
         print(f"      {len(result.failed)} of {total} tests fail. Your file: {exercise.lesson_file.relative_to(ROOT)}")
-        print(f"      Stuck? make hint LESSON={stage.number} EXERCISE={exercise.id}")
+    print(f"      Stuck? make hint LESSON={stage.number} EXERCISE={exercise.id}")
 
 
 def cmd_check(args) -> int:
     stage = get_stage(args.lesson)
-    results = checking.run_exercises(_chosen(stage, args.exercise), source=args.source)
+    results = checking.run_exercises(_chosen(stage, args.exercise), source=args.source, verbose=args.verbose)
     _print_results(stage, results)
     passing = sum(result.ok for result in results)
     print(f"{passing} of {len(results)} exercises pass.")
     return 0 if passing == len(results) else 1
+
+
+def cmd_watch(args) -> int:
+    """Check a stage's exercises now and after every save, showing the first one still failing."""
+    from watchfiles import PythonFilter, watch
+
+    stage = get_stage(args.lesson)
+    watched = [stage.directory, ROOT / "tests" / stage.package]
+    # watch() yields an empty set every half second without a change: the first one
+    # comes once the watcher is listening, which is when the first check runs, so
+    # that no save made after "Watching" is printed can be missed.
+    changes = watch(*watched, watch_filter=PythonFilter(), debounce=200, rust_timeout=500, yield_on_timeout=True)
+    checked = False
+    try:
+        for changed in changes:
+            if changed or not checked:
+                _check_for_watch(stage)
+                checked = True
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _check_for_watch(stage: Stage) -> None:
+    try:
+        results = checking.run_exercises(list(stage.exercises))
+    except checking.PytestDidNotRun as error:
+        # A stage file that is not an exercise stops pytest itself: say so, keep watching.
+        print(f"\n{error}\nWatching lessons/{stage.package}/ : save a file to check again, Ctrl-C to stop.")
+        return
+    print("\033[2J\033[H", end="")  # clear the terminal, as each check replaces the last
+    print(f"Stage {stage.number} · {stage.title}   {datetime.now():%H:%M:%S}")
+    for result in results:
+        print(f"  {'✓' if result.ok else '✗'} {result.exercise.id:<20} {result.exercise.title}")
+    first = next((result for result in results if not result.ok), None)
+    if first is None:
+        print(f"\nEvery exercise of stage {stage.number} passes. On to the next stage! (Ctrl-C stops watching)")
+        return
+    print()
+    _print_failure(stage, first)
+    print(f"\nWatching lessons/{stage.package}/ : save a file to check again, Ctrl-C to stop.")
 
 
 def cmd_check_solutions(args) -> int:
@@ -106,6 +168,8 @@ def cmd_progress(args) -> int:
                 state = "not started"
             elif result.ok:
                 state, done = "done", done + 1
+            elif result.broken:
+                state = f"does not run: {result.broken}"
             else:
                 total = len(result.passed) + len(result.failed)
                 state = f"in progress: {len(result.passed)} of {total} tests pass"
@@ -116,6 +180,8 @@ def cmd_progress(args) -> int:
 
 
 def cmd_diff(args) -> int:
+    from workbook import diffing
+
     stage = get_stage(args.lesson)
     print(diffing.summary(stage))
     print()
@@ -200,6 +266,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_doctor(args) -> int:
+    from workbook import doctor
+
     verdicts = doctor.run(services_required=args.services)
     for verdict in verdicts:
         print(f"[{verdict.level:>4}] {verdict.check:<17} {verdict.detail}")
@@ -219,20 +287,33 @@ def cmd_stamp(args) -> int:
     return 0
 
 
+def cmd_propagate(args) -> int:
+    stage = get_stage(args.lesson)
+    try:
+        drift.propagate(stage, args.file, echo=print, resolved=args.resolved)
+    except drift.Conflict as conflict:
+        print(f"stopped: {conflict}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _pytest(*arguments: str) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *arguments], cwd=ROOT)
 
 
 def cmd_test(args) -> int:
-    return _pytest("tests", "notebooks", *NBVAL, *args.pytest_args)
+    # Exit status 5 (no tests ran) is pytest's, and stays a failure.
+    return _pytest("tests", "notebooks", *NBVAL, *PARALLEL, *args.passed_on)
 
 
 def cmd_test_services(args) -> int:
-    return _pytest("tests", "-m", "services", "--services", *args.pytest_args)
+    return _pytest("tests", "-m", "services", "--services", *args.passed_on)
 
 
 def cmd_lock(args) -> int:
     """Re-pin every package for all platforms, then regenerate environment.yml."""
+    from workbook import lockfile
+
     compiled = subprocess.call(
         [
             sys.executable,
@@ -248,7 +329,7 @@ def cmd_lock(args) -> int:
             "--quiet",
             "-o",
             "requirements.lock",
-            *args.uv_args,
+            *args.passed_on,
         ],
         cwd=ROOT,
     )
@@ -263,9 +344,19 @@ def cmd_notebooks(args) -> int:
 
     stages = [get_stage(args.lesson)] if args.lesson else load_stages()
     for stage in stages:
-        seconds = notebooks.execute(ROOT / stage.notebook)
-        print(f"{stage.notebook}: executed in {seconds:.1f} s")
+        if args.normalise:
+            changed = notebooks.normalise_file(ROOT / stage.notebook)
+            print(f"{stage.notebook}: {'run noise taken out' if changed else 'already clean'}")
+        else:
+            seconds = notebooks.execute(ROOT / stage.notebook)
+            print(f"{stage.notebook}: executed in {seconds:.1f} s")
     return 0
+
+
+def cmd_lab(args) -> int:
+    from workbook import lab
+
+    return subprocess.call(lab.command(*args.passed_on), cwd=ROOT, env=lab.environment())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -288,6 +379,10 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("exercise", nargs="?", help="one exercise id; all of the lesson's when left out")
         if name == "check":
             sub.add_argument("--source", default="lessons", choices=["lessons", "solutions", "stubs"])
+            sub.add_argument(
+                "--verbose", action="store_true", default=bool(os.environ.get("VERBOSE")), help="show pytest's output"
+            )
+    command("watch", cmd_watch, "check a lesson's exercises each time you save a file").add_argument("lesson")
     command("check-solutions", cmd_check_solutions, "prove that the solutions pass").add_argument("lesson", nargs="?")
     command("progress", cmd_progress, "every exercise and how far you are with it")
     sub = command("diff", cmd_diff, "what a lesson changed since the previous one")
@@ -309,24 +404,42 @@ def parser() -> argparse.ArgumentParser:
     command(
         "stamp", cmd_stamp, "record that a stage's changed files are based on the previous stage as it is now"
     ).add_argument("lesson")
+    sub = command("propagate", cmd_propagate, "port a fix in one stage's file into every later stage, then stamp")
+    sub.add_argument("lesson", help="the stage whose copy of the file holds the fix")
+    sub.add_argument("file", help="relative to the stage folder, e.g. catalogue.py")
+    sub.add_argument("--resolved", action="store_true", help="this stage's conflict is resolved: record it, carry on")
     command("lock", cmd_lock, "re-pin the packages (needs uv) and regenerate environment.yml").add_argument(
-        "uv_args", nargs=argparse.REMAINDER, help="passed to uv, e.g. --upgrade-package fastapi"
+        "passed_on", nargs=argparse.REMAINDER, help="passed to uv, e.g. --upgrade-package fastapi"
     )
-    command("notebooks", cmd_notebooks, "re-execute notebooks and store their outputs").add_argument(
-        "lesson", nargs="?"
+    sub = command("notebooks", cmd_notebooks, "re-execute notebooks and store their outputs")
+    sub.add_argument("lesson", nargs="?")
+    sub.add_argument("--normalise", action="store_true", help="only take run noise out of the stored notebooks")
+    command("lab", cmd_lab, "JupyterLab on the repository, opening notebook 00").add_argument(
+        "passed_on", nargs=argparse.REMAINDER, help="passed to jupyter lab, e.g. --no-browser"
     )
     for name, handler, help in [
         ("test", cmd_test, "run every test and notebook"),
         ("test-services", cmd_test_services, "run the services tier against PostgreSQL and Redis"),
     ]:
-        command(name, handler, help).add_argument("pytest_args", nargs=argparse.REMAINDER)
+        command(name, handler, help).add_argument("passed_on", nargs=argparse.REMAINDER, help="passed to pytest")
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    # Commands that wrap another tool pass it what they do not know themselves, options
+    # included (`test --durations=20`), which argparse's REMAINDER alone would refuse.
+    args, unknown = top.parse_known_args(argv)
+    if unknown and not hasattr(args, "passed_on"):
+        top.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:
+        args.passed_on = [*unknown, *args.passed_on]
     try:
         return args.handler(args)
     except LookupError as error:
         print(f"error: {error.args[0]}", file=sys.stderr)
+        return 2
+    except checking.PytestDidNotRun as error:
+        # A stage file other than an exercise does not import: pytest's own words say where.
+        print(f"error: {error}", file=sys.stderr)
         return 2

@@ -21,7 +21,7 @@ def api_routes(app: FastAPI) -> Iterator[APIRoute]:
 
 def dependency_tree(app: FastAPI, method: str, path: str) -> str:
     """The tree FastAPI resolves for one route, marking providers it reuses."""
-    route = next(r for r in api_routes(app) if r.path == path and method.upper() in r.methods)
+    route = next(r for r in api_routes(app) if r.path == path and method.upper() in (r.methods or ()))
     lines = [f"{method.upper()} {path} -> {route.endpoint.__name__}"]
     called: set = set()
 

@@ -26,7 +26,7 @@ def unified(stage: Stage, only: list[str] | None = None) -> str:
     if previous is None:
         return ""
     before, after = stage_files(previous), stage_files(stage)
-    chunks = []
+    chunks: list[str] = []
     for name in compare(previous, stage):
         if only and name not in only:
             continue

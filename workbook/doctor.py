@@ -88,7 +88,8 @@ def services_answer() -> list[Verdict]:
     verdicts = []
     try:
         with psycopg.connect(postgres.replace("+psycopg", ""), connect_timeout=3) as connection:
-            version = connection.execute("show server_version").fetchone()[0]
+            row = connection.execute("show server_version").fetchone()
+        version = row[0] if row else "of unknown version"
         verdicts.append(Verdict(OK, "PostgreSQL login", f"server {version}"))
     except psycopg.Error as error:
         verdicts.append(Verdict(FAIL, "PostgreSQL login", str(error).strip().splitlines()[0]))

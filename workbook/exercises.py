@@ -18,6 +18,8 @@ from __future__ import annotations
 import importlib.abc
 import importlib.util
 import sys
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbook.stages import Exercise, load_stages
@@ -63,6 +65,20 @@ def is_pristine(exercise: Exercise) -> bool:
     return lesson.exists() and lesson.read_text(encoding="utf-8") == render_stub(exercise)
 
 
+@dataclass(frozen=True)
+class BrokenFile:
+    """A learner's exercise file that could not be imported, and why."""
+
+    module: str
+    file: Path
+    line: int | None
+    error: str  # "SyntaxError: invalid syntax", say
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        return f"{where}: {self.error}"
+
+
 class ExerciseRedirect(importlib.abc.MetaPathFinder):
     """Imports chosen exercise modules from other files.
 
@@ -73,30 +89,77 @@ class ExerciseRedirect(importlib.abc.MetaPathFinder):
     the pristine stub without touching the working tree.
     """
 
-    def __init__(self, files: dict[str, Path]) -> None:
+    def __init__(self, files: dict[str, Path], fallbacks: dict[str, Path] | None = None) -> None:
         self.files = files
+        # For the learner's files: the stub to run instead when their file does not import.
+        self.fallbacks = fallbacks or {}
+        self.broken: list[BrokenFile] = []
 
     def find_spec(self, fullname, path=None, target=None):
         file = self.files.get(fullname)
-        return importlib.util.spec_from_file_location(fullname, file) if file else None
+        if file is None:
+            return None
+        fallback = self.fallbacks.get(fullname)
+        loader = ForgivingLoader(file, fallback, self.broken) if fallback else None
+        return importlib.util.spec_from_file_location(fullname, file, loader=loader)
 
 
-def redirect_exercises(source: str, scratch: Path) -> ExerciseRedirect | None:
-    """Make exercise modules import from `source`; `scratch` receives rendered stubs."""
+class ForgivingLoader(importlib.abc.Loader):
+    """Runs a learner's file; if that fails, records why and runs its stub instead.
+
+    Every stage app imports all of its exercise modules, so one syntax error would
+    otherwise stop the app, and with it the tests of every other exercise.
+    """
+
+    def __init__(self, file: Path, stub: Path, broken: list[BrokenFile]) -> None:
+        self.file, self.stub, self.broken = file, stub, broken
+
+    def create_module(self, spec):
+        return None  # the default module object
+
+    def exec_module(self, module) -> None:
+        try:
+            exec(compile(self.file.read_bytes(), str(self.file), "exec"), vars(module))
+        except Exception as error:
+            self.broken.append(_describe(module.__name__, self.file, error))
+            # Forget whatever the failed run defined, then define the stub's names.
+            for name in [name for name in vars(module) if not name.startswith("__")]:
+                delattr(module, name)
+            module.__file__ = str(self.stub)
+            exec(compile(self.stub.read_bytes(), str(self.stub), "exec"), vars(module))
+
+
+def _describe(module: str, file: Path, error: Exception) -> BrokenFile:
+    if isinstance(error, SyntaxError) and error.filename == str(file):
+        return BrokenFile(module, file, error.lineno, f"{type(error).__name__}: {error.msg}")
+    # Otherwise the line of the learner's file that was running when it failed
+    # (the error itself may come from a module it imported).
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(file)]
+    return BrokenFile(module, file, lines[-1] if lines else None, f"{type(error).__name__}: {error}")
+
+
+def redirect_exercises(source: str, scratch: Path) -> ExerciseRedirect:
+    """Make exercise modules import from `source`; `scratch` receives rendered stubs.
+
+    For the learner's own files ("lessons") a file that fails to import is
+    replaced by its stub and listed in the finder's `broken`, so that the
+    stage's other exercises can still be checked.
+    """
     if source not in SOURCES:
         raise ValueError(f"exercise source must be one of {SOURCES}, not {source!r}")
-    if source == "lessons":
-        return None
     files: dict[str, Path] = {}
+    stubs: dict[str, Path] = {}
     for stage in load_stages():
         for exercise in stage.exercises:
-            if source == "solutions":
-                files[exercise.module] = exercise.solution_file
-            else:
-                stub = scratch / stage.package / f"{exercise.id}.py"
-                stub.parent.mkdir(parents=True, exist_ok=True)
-                stub.write_text(render_stub(exercise), encoding="utf-8")
-                files[exercise.module] = stub
-    finder = ExerciseRedirect(files)
+            stubs[exercise.module] = scratch / stage.package / f"{exercise.id}.py"
+            files[exercise.module] = {
+                "lessons": exercise.lesson_file,
+                "solutions": exercise.solution_file,
+                "stubs": stubs[exercise.module],
+            }[source]
+            if source != "solutions":
+                stubs[exercise.module].parent.mkdir(parents=True, exist_ok=True)
+                stubs[exercise.module].write_text(render_stub(exercise), encoding="utf-8")
+    finder = ExerciseRedirect(files, fallbacks=stubs if source == "lessons" else None)
     sys.meta_path.insert(0, finder)
     return finder

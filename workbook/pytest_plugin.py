@@ -3,12 +3,15 @@
 --exercise-source chooses which code the exercise tests run against: the
 learner's files (`make check`), the solutions (the default, so a plain `pytest`
 proves every solution) or the pristine stubs (to prove every stub fails).
+A learner's file that does not import is replaced by its stub for the run and
+listed at the end (and in the --exercise-errors file, which `make check` reads).
 --services points the services tier at real PostgreSQL and Redis.
 --browser runs the browser tier (tests marked `browser`), which `make test` leaves out.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import tempfile
@@ -26,6 +29,11 @@ def pytest_addoption(parser):
         choices=SOURCES,
         default="solutions",
         help="run exercise tests against the learner's files, the solutions, or the stubs",
+    )
+    group.addoption(
+        "--exercise-errors",
+        metavar="PATH",
+        help="write the exercise files that failed to import (and were replaced by their stub) here, as JSON",
     )
     group.addoption(
         "--services",
@@ -64,8 +72,28 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if not item.get_closest_marker("browser")]
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    broken = _broken(config)
+    if broken:
+        terminalreporter.section("exercise files that did not import (their stub ran instead)")
+        for file in broken:
+            terminalreporter.line(str(file))
+
+
+def pytest_sessionfinish(session):
+    report = session.config.getoption("exercise_errors")
+    if report:
+        broken = [{**vars(file), "file": str(file.file)} for file in _broken(session.config)]
+        Path(report).write_text(json.dumps(broken), encoding="utf-8")
+
+
 def pytest_unconfigure(config):
     finder = getattr(config, "_workbook_redirect", None)
     if finder in sys.meta_path:
         sys.meta_path.remove(finder)
     shutil.rmtree(getattr(config, "_workbook_scratch", ""), ignore_errors=True)
+
+
+def _broken(config) -> list:
+    finder = getattr(config, "_workbook_redirect", None)
+    return finder.broken if finder is not None else []

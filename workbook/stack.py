@@ -74,7 +74,8 @@ class Service:
         self.process.wait()
         if self.pumping is not None:
             self.pumping.join(timeout=5)  # it has read the last lines
-        self.process.stdout.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def _group_alive(pgid: int) -> bool:
@@ -197,18 +198,22 @@ def running_stack(
     """Start broker, mail server, worker and app; yield the Stack; stop them all on exit."""
     with ExitStack() as cleanup:
         embedded = redis_url is None
-        if embedded:
-            redis_url = cleanup.enter_context(embedded_broker())
+        broker_url = cleanup.enter_context(embedded_broker()) if redis_url is None else redis_url
         if database_url is None:
             scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-stack-"))
             database_url = f"sqlite:///{scratch}/storefront.db"
         mail = cleanup.enter_context(MailServer(mailbox, announce=echo or (lambda line: None)))
-        env = stack_env(redis_url, embedded, database_url, mail.port, extra_env or {})
+        env = stack_env(broker_url, embedded, database_url, mail.port, extra_env or {})
         port = port or free_port()
         services: dict[str, Service] = {}
+
         # Registered first, so it runs last: every process is stopped before the
         # broker and the mail server go away.
-        cleanup.callback(lambda: [service.stop() for service in reversed(services.values())])
+        def stop_services() -> None:
+            for service in reversed(services.values()):
+                service.stop()
+
+        cleanup.callback(stop_services)
         worker_command = [
             sys.executable, "-m", "celery", "-A", f"lessons.{stage.package}.worker", "worker",
             "--pool=prefork", f"--concurrency={concurrency}", "--loglevel=INFO",
