@@ -1,17 +1,18 @@
 """The exception handlers: each domain exception answered with its HTTP status.
 
 The services raise plain Python exceptions and know nothing of HTTP; this is the
-one place that decides what the client sees for each.
+one place that decides what the client sees for each. A request that does not fit
+its schema is answered by validation_errors.py.
 """
 
 from fastapi import FastAPI, Request, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from .profile_images import ProfileImageNotFound, ThumbnailNotFound
 from .repositories import EmailAlreadyRegistered
 from .services import UserNotFound
+from .validation_errors import invalid_request
 
 # Each exception the services raise, and the status it answers with.
 STATUSES: dict[type[Exception], int] = {
@@ -26,20 +27,6 @@ async def domain_error(request: Request, error: Exception) -> JSONResponse:
     """The status registered for the error's class (or the nearest base class), its message as the detail."""
     code = next(STATUSES[cls] for cls in type(error).__mro__ if cls in STATUSES)
     return JSONResponse({"detail": str(error)}, status_code=code)
-
-
-async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-    """FastAPI's own 422 answer, except that it never echoes a password back.
-
-    A 422 body ends up in logs and browser consoles.
-    """
-    errors = [
-        {key: value for key, value in item.items() if key not in ("input", "ctx")}
-        if "password" in str(item["loc"][-1])
-        else item
-        for item in error.errors()
-    ]
-    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 def register_error_handlers(app: FastAPI) -> None:

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from .authentication import AccessClaimsDep, CurrentUserDep
 from .dependencies import SessionDep, TenantDep
 from .models import RolePermission, User
+from .path_params import UserId
 
 
 def role_holds(session: Session, role: str, permission: str) -> bool:
@@ -109,7 +110,7 @@ class OwnerOrPermission:
 
     async def __call__(
         self,
-        user_id: int,
+        user_id: UserId,
         caller: CurrentUserDep,
         claims: AccessClaimsDep,
         tenant: TenantDep,

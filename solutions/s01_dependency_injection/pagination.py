@@ -31,7 +31,9 @@ class Page:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded too: an offset past what SQLite or PostgreSQL can count would fail in the
+    # database (a 500) instead of answering 422 here.
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page:
     # BEGIN SOLUTION
     return Page(limit=limit, offset=offset)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, status
 
 from ..dependencies import ProfileImagesDep, TenantDep
 from ..jobs import JobsDep
+from ..path_params import UserId
 from ..rate_limiting import rate_limiter
 
 router = APIRouter(tags=["exercises"])
@@ -27,7 +28,7 @@ router = APIRouter(tags=["exercises"])
 @router.delete(
     "/users/{user_id}/profile-image", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(rate_limiter)]
 )
-def delete_profile_image(user_id: int, profile_images: ProfileImagesDep, tenant: TenantDep, jobs: JobsDep) -> None:
+def delete_profile_image(user_id: UserId, profile_images: ProfileImagesDep, tenant: TenantDep, jobs: JobsDep) -> None:
     # BEGIN SOLUTION
     image = profile_images.get(user_id)  # raises ProfileImageNotFound: 404
     profile_images.session.delete(image)

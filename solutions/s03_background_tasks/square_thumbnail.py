@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from ..dependencies import ProfileImagesDep, TenantDep
 from ..jobs import JobsDep
 from ..media import ImageStore
+from ..path_params import UserId
 from ..rate_limiting import rate_limiter
 
 SQUARE_SIZE = 128
@@ -59,7 +60,7 @@ def make_square_thumbnail(images: ImageStore, tenant_id: str, user_id: int, size
     dependencies=[Depends(rate_limiter)],
 )
 def request_square_thumbnail(
-    user_id: int, profile_images: ProfileImagesDep, tenant: TenantDep, jobs: JobsDep
+    user_id: UserId, profile_images: ProfileImagesDep, tenant: TenantDep, jobs: JobsDep
 ) -> SquareThumbnailAccepted:
     # BEGIN SOLUTION
     profile_images.get(user_id)  # raises ProfileImageNotFound: 404, before anything is scheduled

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 
 from ..dependencies import TenantDep, UserRepositoryDep, WelcomeQueueDep
+from ..path_params import UserId
 
 router = APIRouter(tags=["exercises"])
 
@@ -23,7 +24,7 @@ class Queued(BaseModel):
 
 
 @router.post("/users/{user_id}/welcome-email", status_code=status.HTTP_202_ACCEPTED)
-def welcome_again(user_id: int, tenant: TenantDep, users: UserRepositoryDep, queue: WelcomeQueueDep) -> Queued:
+def welcome_again(user_id: UserId, tenant: TenantDep, users: UserRepositoryDep, queue: WelcomeQueueDep) -> Queued:
     # BEGIN SOLUTION
     if users.get(user_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user with id {user_id}")

@@ -34,3 +34,9 @@ def test_offset_past_the_end_is_an_empty_page(shop):
 def test_users_are_answered_in_the_public_shape(shop):
     first = shop.get("/users?limit=1").json()
     assert first == [{"id": 1, "email": "ada@example.com", "name": "Ada"}], "each user is answered as a UserOut"
+
+
+def test_an_offset_no_database_can_count_to_is_a_422(shop):
+    # SQLite counts to 2**63 - 1: a larger offset used to reach it and fail as a 500.
+    response = shop.get(f"/users?offset={2**63}")
+    assert response.status_code == 422, f"an offset of 2**63 should answer 422, got {response.status_code}"

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, status
 from ..access import RequirePermission
 from ..dependencies import ImageStoreDep, TenantDep, UserServiceDep
 from ..jobs import JobsDep
+from ..path_params import UserId
 from ..rate_limiting import rate_limiter
 from ..schemas import UserCreate, UserOut
 
@@ -26,7 +27,7 @@ def register_user(body: UserCreate, users: UserServiceDep) -> UserOut:
 # A user is addressed by id: an email can change, and does not belong in URLs
 # (and so in access logs).
 @router.get("/users/{user_id}")
-def get_user(user_id: int, users: UserServiceDep) -> UserOut:
+def get_user(user_id: UserId, users: UserServiceDep) -> UserOut:
     return users.get(user_id)
 
 
@@ -36,6 +37,8 @@ def get_user(user_id: int, users: UserServiceDep) -> UserOut:
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Depends(RequirePermission("users:delete"))],
 )
-def delete_user(user_id: int, users: UserServiceDep, images: ImageStoreDep, tenant: TenantDep, jobs: JobsDep) -> None:
+def delete_user(
+    user_id: UserId, users: UserServiceDep, images: ImageStoreDep, tenant: TenantDep, jobs: JobsDep
+) -> None:
     users.delete(user_id)  # the profile image's row goes with the user, in the same commit
     jobs.add(images.remove, tenant.id, user_id)  # the files can wait until after the answer

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 
 from ..authentication import CurrentUserDep, get_current_user
 from ..dependencies import TenantDep, UserServiceDep, WelcomeQueueDep
+from ..path_params import UserId
 from ..rate_limiting import rate_limiter
 from ..schemas import PasswordChange, Registration, UserCreate, UserOut
 from ..services import WrongPassword
@@ -47,5 +48,5 @@ def change_password(body: PasswordChange, user: CurrentUserDep, users: UserServi
 # A user is addressed by id: an email can change, and does not belong in URLs
 # (and so in access logs). Any user of the tenant may read any other, once logged in.
 @router.get("/users/{user_id}", dependencies=[Depends(get_current_user)])
-def get_user(user_id: int, users: UserServiceDep) -> UserOut:
+def get_user(user_id: UserId, users: UserServiceDep) -> UserOut:
     return users.get(user_id)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from ..authentication import AccessClaimsDep, CurrentUserDep
 from ..dependencies import SessionDep, TenantDep, UserServiceDep
 from ..models import AuditEvent, User
+from ..path_params import UserId
 from ..permissions import PermissionCacheDep
 from ..rate_limiting import rate_limiter
 
@@ -32,7 +33,7 @@ class Activity(BaseModel):
 
 
 async def may_read_activity(
-    user_id: int,
+    user_id: UserId,
     caller: CurrentUserDep,
     claims: AccessClaimsDep,
     tenant: TenantDep,
@@ -45,7 +46,7 @@ async def may_read_activity(
 @router.get(
     "/users/{user_id}/activity", dependencies=[Depends(rate_limiter), Security(may_read_activity, scopes=["me"])]
 )
-def read_activity(user_id: int, users: UserServiceDep, session: SessionDep) -> list[Activity]:
+def read_activity(user_id: UserId, users: UserServiceDep, session: SessionDep) -> list[Activity]:
     user = users.get(user_id)  # 404 for an unknown id, only once the caller may look
     events = session.scalars(select(AuditEvent).where(AuditEvent.subject == user.email).order_by(AuditEvent.id))
     return [Activity(action=event.action) for event in events]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Security, status
 
 from ..dependencies import ImageStoreDep, TenantDep, UserServiceDep
 from ..jobs import JobsDep
+from ..path_params import UserId
 from ..permissions import PermissionChecker
 from ..rate_limiting import rate_limiter
 from ..schemas import RoleChange, UserOut
@@ -24,7 +25,9 @@ may_delete_users = [Security(PermissionChecker("users:delete"), scopes=["admin"]
 @router.delete(
     "/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=may_delete_users, deprecated=True
 )
-def delete_user(user_id: int, users: UserServiceDep, images: ImageStoreDep, tenant: TenantDep, jobs: JobsDep) -> None:
+def delete_user(
+    user_id: UserId, users: UserServiceDep, images: ImageStoreDep, tenant: TenantDep, jobs: JobsDep
+) -> None:
     users.delete(user_id)  # the profile image's row goes with the user, in the same commit
     jobs.add(images.remove, tenant.id, user_id)  # the files can wait until after the answer
 
@@ -33,5 +36,5 @@ def delete_user(user_id: int, users: UserServiceDep, images: ImageStoreDep, tena
     "/admin/users/{user_id}/role",
     dependencies=[Security(PermissionChecker("roles:assign"), scopes=["admin"])],
 )
-def change_role(user_id: int, body: RoleChange, users: UserServiceDep) -> UserOut:
+def change_role(user_id: UserId, body: RoleChange, users: UserServiceDep) -> UserOut:
     return users.change_role(user_id, body.role)

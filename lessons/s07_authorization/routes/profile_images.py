@@ -6,6 +6,7 @@ from fastapi.responses import FileResponse
 from ..analytics import record_event
 from ..dependencies import ProfileImagesDep, RedisDep, SettingsDep, TenantDep, UserServiceDep
 from ..jobs import JobsDep
+from ..path_params import ThumbnailSize, UserId
 from ..permissions import can_edit_user
 from ..profile_images import ThumbnailNotFound
 from ..rate_limiting import rate_limiter
@@ -24,7 +25,7 @@ router = APIRouter(tags=["profile images"], dependencies=[Depends(rate_limiter)]
     responses={413: {"description": "File too large"}, 415: {"description": "Not an image"}},
 )
 def upload_profile_image(
-    user_id: int,
+    user_id: UserId,
     file: UploadFile,
     users: UserServiceDep,
     profile_images: ProfileImagesDep,
@@ -51,7 +52,7 @@ def upload_profile_image(
 
 
 @router.get("/users/{user_id}/profile-image")
-def get_profile_image(user_id: int, profile_images: ProfileImagesDep) -> ProfileImageOut:
+def get_profile_image(user_id: UserId, profile_images: ProfileImagesDep) -> ProfileImageOut:
     image = profile_images.get(user_id)
     return ProfileImageOut(
         user_id=user_id,
@@ -68,7 +69,12 @@ def get_profile_image(user_id: int, profile_images: ProfileImagesDep) -> Profile
     responses={200: {"content": {"image/png": {}}}},
 )
 def get_thumbnail(
-    user_id: int, size: int, profile_images: ProfileImagesDep, tenant: TenantDep, redis: RedisDep, jobs: JobsDep
+    user_id: UserId,
+    size: ThumbnailSize,
+    profile_images: ProfileImagesDep,
+    tenant: TenantDep,
+    redis: RedisDep,
+    jobs: JobsDep,
 ) -> FileResponse:
     profile_images.get(user_id)
     if size not in profile_images.thumbnail_sizes(user_id):

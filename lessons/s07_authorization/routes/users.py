@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Security, status
 
 from ..authentication import MeDep
 from ..dependencies import TenantDep, UserServiceDep, WelcomeQueueDep
+from ..path_params import UserId
 from ..permissions import OwnerOrPermission, can_edit_user
 from ..rate_limiting import rate_limiter
 from ..schemas import PasswordChange, ProfileUpdate, Registration, UserCreate, UserOut
@@ -54,10 +55,10 @@ def change_password(body: PasswordChange, user: MeDep, users: UserServiceDep) ->
     "/users/{user_id}",
     dependencies=[Security(OwnerOrPermission("users:read", scope="users:read"), scopes=["me"])],
 )
-def get_user(user_id: int, users: UserServiceDep) -> UserOut:
+def get_user(user_id: UserId, users: UserServiceDep) -> UserOut:
     return users.get(user_id)
 
 
 @router.patch("/users/{user_id}", dependencies=[Security(can_edit_user, scopes=["me"])])
-def update_user(user_id: int, body: ProfileUpdate, users: UserServiceDep) -> UserOut:
+def update_user(user_id: UserId, body: ProfileUpdate, users: UserServiceDep) -> UserOut:
     return users.update_profile(users.get(user_id), name=body.name)

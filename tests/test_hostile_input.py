@@ -1,0 +1,90 @@
+"""Input a client may send, answered with a clear 4xx by every stage that takes it, never a 500.
+
+Each test runs against every stage whose API has the route it needs, found in the
+stage's own OpenAPI schema, so a stage added later is covered without editing this
+file. The property-based sweep over whole schemas is tests/test_api_schema.py; these
+are the cases it once found, kept as plain examples that name the fault.
+"""
+
+import importlib
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from workbook.stages import Stage, load_stages
+
+ACME = {"X-Tenant-ID": "acme"}
+APPS = {stage.number: importlib.import_module(stage.app.split(":")[0]) for stage in load_stages()}
+
+
+def stages_with(predicate) -> list[Stage]:
+    return [stage for stage in load_stages() if predicate(APPS[stage.number].app.openapi()["paths"])]
+
+
+def registration_path(paths: dict) -> str | None:
+    return next((path for path in ("/users/register", "/users") if "post" in paths.get(path, {})), None)
+
+
+@pytest.fixture
+def client(request, stage_env, monkeypatch) -> Iterator[TestClient]:
+    stage = request.param
+    monkeypatch.setenv("WORKBOOK_BCRYPT_ROUNDS", "4")
+    get_settings = importlib.import_module(f"lessons.{stage.package}.settings").get_settings
+    get_settings.cache_clear()
+    with TestClient(APPS[stage.number].app) as client:
+        yield client
+    get_settings.cache_clear()
+
+
+REGISTERING = stages_with(registration_path)
+WITH_USER_IDS = stages_with(lambda paths: "/users/{user_id}/profile-image" in paths)
+
+
+def register_with(client: TestClient, **fields):
+    path = registration_path(client.app.openapi()["paths"])
+    body = {"email": "ada@example.com", "name": "Ada", "password": "correct horse battery", **fields}
+    return client.post(path, json=body, headers=ACME)
+
+
+@pytest.mark.parametrize("client", REGISTERING, ids=[s.number for s in REGISTERING], indirect=True)
+def test_a_lone_surrogate_in_a_json_string_is_a_422_that_can_be_sent(client):
+    # JSON may carry "\ud800", half of a surrogate pair, which no UTF-8 text can hold:
+    # repeating it verbatim in the 422 made the response itself fail.
+    response = client.post(
+        registration_path(client.app.openapi()["paths"]),
+        content=b'{"email": "ada@example.com", "name": "\\ud800", "password": "correct horse battery"}',
+        headers={**ACME, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()["detail"][0]
+    assert problem["loc"] == ["body", "name"], problem
+    assert problem.get("input") == "\\ud800", f"the value is repeated as its escape, got {problem.get('input')!r}"
+
+
+@pytest.mark.parametrize("client", REGISTERING, ids=[s.number for s in REGISTERING], indirect=True)
+def test_a_422_repeats_at_most_a_short_part_of_what_was_sent(client):
+    huge = "x" * 2_000_000
+    response = register_with(client, name=huge)
+    assert response.status_code == 422, response.text[:300]
+    assert len(response.content) < 2_000, f"a 2 MB name came back as a {len(response.content):,}-byte error"
+    assert response.json()["detail"][0]["input"].endswith("…"), "the echo says it was cut"
+
+
+@pytest.mark.parametrize("client", REGISTERING, ids=[s.number for s in REGISTERING], indirect=True)
+def test_a_whole_object_is_not_repeated_in_a_422(client):
+    response = client.post(
+        registration_path(client.app.openapi()["paths"]), json={"unexpected": ["a"] * 100_000}, headers=ACME
+    )
+    assert response.status_code == 422
+    assert len(response.content) < 2_000, f"the body came back in a {len(response.content):,}-byte error"
+
+
+@pytest.mark.parametrize("client", WITH_USER_IDS, ids=[s.number for s in WITH_USER_IDS], indirect=True)
+@pytest.mark.parametrize("user_id", ["2147483648", "9223372036854775808", "0", "-1"])
+def test_an_id_the_database_cannot_hold_is_a_422(client, user_id):
+    # PostgreSQL's INTEGER ends at 2**31 - 1 and SQLite's at 2**63 - 1: past either, the
+    # driver raised and the client got a 500.
+    response = client.get(f"/users/{user_id}/profile-image", headers=ACME)
+    assert response.status_code == 422, (user_id, response.status_code, response.text)
+    assert response.json()["detail"][0]["loc"] == ["path", "user_id"]
