@@ -6,6 +6,8 @@ starts, and Ctrl-C stops:
 - the embedded broker: fakeredis over TCP, in a thread (or a real Redis, if given);
 - the mail server (workbook/mail_server.py), in a thread;
 - a real Celery worker PROCESS: `celery -A lessons.sNN_x.worker worker`, prefork, one child;
+- Celery beat, in a process of its own: exactly one per stack, as the periodic
+  jobs it sends (the welcome-email outbox relay) must each go out once;
 - the app, served by uvicorn in its own process.
 
 Both processes are configured through the same WORKBOOK_* variables as
@@ -206,6 +208,8 @@ def running_stack(
         env = stack_env(broker_url, embedded, database_url, mail.port, extra_env or {})
         port = port or free_port()
         services: dict[str, Service] = {}
+        # Where beat keeps when each job last ran; removed only after every process has stopped.
+        schedule = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-beat-"))
 
         # Registered first, so it runs last: every process is stopped before the
         # broker and the mail server go away.
@@ -220,10 +224,15 @@ def running_stack(
             "--without-gossip", "--without-mingle", "--hostname", f"stage{stage.number}@%h",
         ]  # fmt: skip
         services["worker"] = _start("worker", worker_command, env, echo)
-        # One after the other: both processes create any missing tables at start-up,
-        # and two CREATE TABLEs racing on PostgreSQL can fail. (A real deployment
-        # runs migrations once, before starting either.)
+        # The worker first, then beat and the app: once the worker is ready, the tables
+        # exist and the broker answers. (Starting them together would be safe too: each
+        # creates what is missing under a PostgreSQL advisory lock, see database.py.)
         _wait_for(lambda: any(" ready." in line for line in services["worker"].lines), services["worker"], "worker")
+        beat_command = [
+            sys.executable, "-m", "celery", "-A", f"lessons.{stage.package}.worker", "beat", "--loglevel=INFO",
+            "--schedule", f"{schedule}/schedule",
+        ]  # fmt: skip
+        services["beat"] = _start("beat", beat_command, env, echo)
         app_command = [
             sys.executable, "-m", "uvicorn", stage.app, "--host", host, "--port", str(port), "--log-level", "info",
         ]  # fmt: skip

@@ -8,8 +8,8 @@ from typing import Protocol
 
 from structlog.typing import FilteringBoundLogger
 
-from .mailing import MailSender, welcome_message
-from .models import User
+from .mailing import MailSender, welcome_message, welcome_message_id
+from .models import User, WelcomeEmail, utc_now
 from .repositories import EmailAlreadyRegistered, UserRepository
 
 
@@ -43,7 +43,8 @@ class UserService:
     def register(self, email: str, name: str) -> User:
         if self.users.get_by_email(email) is not None:
             raise EmailAlreadyRegistered(email)
-        user = self.users.add(User(email=email, name=name))
+        # The welcome email it is owed goes into the outbox with it: one commit saves both or neither.
+        user = self.users.add(User(email=email, name=name, welcome_email=WelcomeEmail()))
         self.audit.record("user.registered", email)
         # Commit here, before the route returns: the response must not claim
         # success for a write the database then refuses.
@@ -74,11 +75,20 @@ class WelcomeInProgress(RuntimeError):
 
 
 class WelcomeEmails:
-    """Sends a user's welcome email at most once per successful send.
+    """Sends a user's welcome email; never twice except across a crash in one narrow window.
 
     The caller retries on failure; this class makes a second delivery of the
     same job harmless. The user is read fresh from the repository: the job
     carries ids, not a copy of the user that may be stale by the time it runs.
+
+    What is promised, exactly: a run sends only while it holds the claim, and
+    confirms the moment the mail server has accepted the message. A second copy
+    goes out only if a run dies after the server took the message and before its
+    confirm reached Redis (the server's reply to the message, then one Redis
+    command), and only once the dead run's lease has expired. So each crash in
+    that window costs at most one duplicate, and the duplicate carries the same
+    Message-ID. Never "exactly once": SMTP has no way to ask "did you already
+    take this?", so nothing on this side can close that window completely.
     """
 
     def __init__(
@@ -110,27 +120,42 @@ class WelcomeEmails:
         """
         user = self.users.get(user_id)
         if user is None:
-            # Deleted before the job ran: nothing to send, and nothing to retry.
+            # Deleted before the job ran (its outbox row went with it): nothing to send or retry.
             self.logger.info("welcome.no_such_user", user_id=user_id)
             return "no such user"
         key = self.marker_key(user_id)
         if not self.markers.claim(key, self.claim_seconds):
             if self.markers.was_sent(key):
                 self.logger.info("welcome.skipped_duplicate", user_id=user_id)
+                self._settle(user)  # a run that confirmed may have died before settling the outbox
                 return "already sent"
             # Not "done": the holder may have died mid-send (with late acks, that is
             # exactly when this delivery arrives). Retry; once the dead run's lease
             # expires, a retry claims the email and sends it.
             raise WelcomeInProgress(user_id)
+        message = welcome_message(self.mail_from, user, welcome_message_id(self.mail_from, self.tenant_id, user_id))
         try:
-            self.mailer.send(welcome_message(self.mail_from, user))
+            # Confirm inside the SMTP conversation, the moment the server said 250.
+            self.mailer.send(message, accepted=lambda: self.markers.confirm(key))
         except Exception:
-            self.markers.release(key)  # the retry must be able to claim it again
-            raise
-        # The window: a crash right here, after the server took the mail and before
-        # the confirm, leaves an unconfirmed claim; once its lease expires a
-        # redelivery sends a second email. Nothing on our side can close it (SMTP
-        # has no "send once" token); it is as short as one Redis command.
-        self.markers.confirm(key)
+            if not self.markers.was_sent(key):
+                self.markers.release(key)  # the retry must be able to claim it again
+                raise
+            # Failed after the server took it (the goodbye, say): it was sent; carry on.
         self.logger.info("welcome.sent", user_id=user_id, to=user.email)
+        self._settle(user)
         return "sent"
+
+    def give_up(self, user_id: int) -> None:
+        """The retries ran out: hand the email back to the outbox, for the relay to queue again."""
+        user = self.users.get(user_id)
+        if user is not None and user.welcome_email is not None and user.welcome_email.sent_at is None:
+            user.welcome_email.queued_at = None
+            self.users.commit()
+
+    def _settle(self, user: User) -> None:
+        """Mark the outbox row sent, so the relay stops queueing it (after the marker: Redis decides)."""
+        # A user added by hand (a test, a shell) has no outbox row.
+        if user.welcome_email is not None and user.welcome_email.sent_at is None:
+            user.welcome_email.sent_at = utc_now()
+            self.users.commit()

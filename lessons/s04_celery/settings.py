@@ -8,8 +8,10 @@ shares one Settings object: an application-scoped dependency.
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .retrying import longest_attempt_seconds
 
 
 class Settings(BaseSettings):
@@ -56,9 +58,22 @@ class Settings(BaseSettings):
     welcome_max_retries: int = 8
     # How long a claim on "send this user's welcome email" holds before another
     # delivery of the task may take over (a worker that died mid-send never confirms).
-    # Longer than one send can take (smtp_timeout_seconds), and well inside the
-    # retries' total span, so that a retry outlives a dead run's claim.
+    # Longer than one send can take (checked below: a shorter lease would let a
+    # second run send while the first is still talking to the mail server).
     welcome_claim_seconds: int = 60
+    # How often Celery beat runs the outbox relay, which queues again every welcome
+    # email that is recorded but not sent and no longer being retried (outbox.py).
+    welcome_relay_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def claim_outlasts_a_send(self) -> "Settings":
+        longest = longest_attempt_seconds(self.smtp_timeout_seconds)
+        if self.welcome_claim_seconds <= longest:
+            raise ValueError(
+                f"welcome_claim_seconds ({self.welcome_claim_seconds}) must exceed the longest send, {longest} s"
+                " (every SMTP step of smtp_timeout_seconds)"
+            )
+        return self
 
 
 @lru_cache

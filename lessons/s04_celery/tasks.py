@@ -3,12 +3,15 @@ resources, calls it, and decides what a failure means (retry or give up).
 The rules themselves live in services.py, shared with the routes."""
 
 import smtplib
+from datetime import timedelta
+from functools import partial
 
 import structlog
 from celery import Task
 
+from .outbox import relay_welcome_emails
 from .repositories import SqlAlchemyUserRepository
-from .retrying import backoff_delay
+from .retrying import backoff_delay, retry_budget_seconds
 from .services import WelcomeEmails, WelcomeInProgress
 from .settings import get_settings
 from .worker import celery_app, worker_resources
@@ -49,6 +52,7 @@ def send_welcome_email(self: Task, tenant_id: str, user_id: int) -> dict[str, st
         except RETRYABLE as error:
             if self.request.retries >= settings.welcome_max_retries:
                 logger.error("welcome.giving_up", error=repr(error))
+                welcome.give_up(user_id)  # the outbox relay will queue it again
                 raise  # the task ends in FAILURE with the mail server's error
             delay = backoff_delay(
                 self.request.retries, settings.welcome_retry_base_seconds, settings.welcome_retry_cap_seconds
@@ -58,3 +62,26 @@ def send_welcome_email(self: Task, tenant_id: str, user_id: int) -> dict[str, st
             # task's state is RETRY until a worker picks it up.
             raise self.retry(exc=error, countdown=delay, max_retries=settings.welcome_max_retries) from error
     return {"outcome": outcome, "user_id": user_id}
+
+
+@celery_app.task
+def relay_outbox() -> dict[str, list[int]]:
+    """Queue again every welcome email still owed (outbox.py); Celery beat runs it every welcome_relay_seconds."""
+    settings = get_settings()
+    tenants = worker_resources().tenants
+    # A task queued more recently than this may still be retrying: leave it be.
+    chain_lasts = timedelta(
+        seconds=retry_budget_seconds(
+            settings.welcome_retry_base_seconds,
+            settings.welcome_retry_cap_seconds,
+            settings.welcome_max_retries,
+            settings.smtp_timeout_seconds,
+        )
+    )
+    relayed = {}
+    for tenant_id in tenants.ids:
+        with tenants.get(tenant_id).sessions() as session:
+            queue = partial(send_welcome_email.delay, tenant_id)  # queue(user_id) sends (tenant_id, user_id)
+            relayed[tenant_id] = relay_welcome_emails(session, queue, chain_lasts)
+    structlog.get_logger().info("welcome.relayed", **{tenant: len(ids) for tenant, ids in relayed.items()})
+    return relayed

@@ -12,6 +12,7 @@ is also private to each thread, so it is no place to keep results a route
 reads: a real backend, Redis here, is.)
 """
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,6 +26,7 @@ from .database import create_db_engine
 from .logging_config import configure_logging
 from .mailing import SmtpMailSender
 from .markers import RedisOnceMarkers
+from .retrying import longest_unacked_seconds
 from .settings import Settings, get_settings
 from .tenancy import TenantRegistry, open_tenants, schema_for
 
@@ -56,6 +58,28 @@ def create_celery(settings: Settings) -> Celery:
         # and store the retry count and task name with each state.
         task_track_started=True,
         result_extended=True,
+        # Redis has no acknowledgements of its own: kombu keeps each delivered message
+        # aside and puts it back on the queue if it is not acknowledged within the
+        # visibility timeout (one hour by default). That is how a message held by a
+        # worker that was killed comes back, so an hour is how long its email would
+        # wait. It must outlast the longest a live worker holds a message (a retry's
+        # countdown, then one attempt: retrying.py), or a slow run is handed to a
+        # second worker while it still runs; twice that is the margin. (RabbitMQ
+        # redelivers as soon as the dead worker's connection drops, and ignores this.)
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout_seconds(settings),
+            # A live worker looks for such messages every 10 s, but by default scans
+            # only every 10th time: 100 s more. Every time, so 10 s is the only delay.
+            "unacked_restore_throttle": 1,
+        },
+        # Celery beat (a process of its own, started once: `make serve` does) runs the
+        # outbox relay, which queues again every welcome email still owed (outbox.py).
+        beat_schedule={
+            "relay-welcome-outbox": {
+                "task": f"{__package__}.tasks.relay_outbox",
+                "schedule": settings.welcome_relay_seconds,
+            },
+        },
         # Said explicitly, as Celery 5 asks: keep retrying the broker at start-up.
         broker_connection_retry_on_startup=True,
         # Leave the worker's log lines alone: the stack prints them as they are.
@@ -65,6 +89,12 @@ def create_celery(settings: Settings) -> Celery:
         worker_redirect_stdouts=False,
     )
     return app
+
+
+def visibility_timeout_seconds(settings: Settings) -> int:
+    """Twice the longest a live worker can hold a welcome email's message unacknowledged, in whole seconds."""
+    longest = longest_unacked_seconds(settings.welcome_retry_cap_seconds, settings.smtp_timeout_seconds)
+    return math.ceil(2 * longest)
 
 
 celery_app = create_celery(get_settings())

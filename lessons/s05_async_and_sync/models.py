@@ -26,6 +26,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100))
     # Deleting a user deletes their profile image's row too (the files go in a background task).
     profile_image: Mapped["ProfileImage | None"] = relationship(back_populates="user", cascade="all, delete-orphan")
+    # The welcome email this user is owed, kept until it has gone out (see WelcomeEmail).
+    welcome_email: Mapped["WelcomeEmail | None"] = relationship(cascade="all, delete-orphan")
 
 
 class ProfileImage(Base):
@@ -54,3 +56,24 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(50))
     subject: Mapped[str] = mapped_column(String(320))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class WelcomeEmail(Base):
+    """The outbox: a welcome email that must go out, written in the same transaction as its user.
+
+    A queued Celery task can be lost in ways no retry covers: the broker was down
+    when the route queued it, or the mail server stayed down past the last retry.
+    This row cannot be: it commits with the user or not at all, and it stays
+    unsent until a worker has handed the email to the mail server. A periodic job
+    (outbox.py, run by Celery beat) queues the task again for every row that
+    still needs it, however long the outage was.
+    """
+
+    __tablename__ = "welcome_emails"
+    __table_args__ = {"schema": TENANT_SCHEMA}
+
+    user_id: Mapped[int] = mapped_column(ForeignKey(User.id, ondelete="CASCADE"), primary_key=True)
+    # When the task was last put on the broker for it; None means "queue it at the
+    # next relay" (the retries ran out). Registration queues it at once, so: now.
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utc_now)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

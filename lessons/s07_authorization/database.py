@@ -5,18 +5,28 @@ Every tenant's tables live in a schema of their own, all served by ONE engine
 each tenant gets a view of the engine whose `schema_translate_map` swaps the
 placeholder for its real schema as each statement is compiled. Nothing is set on
 the connection itself, so nothing can leak from one request to the next.
+
+Every process creates what is missing at start-up, and several start at once
+(`uvicorn --workers 4`, the app beside a Celery worker). Two processes that both
+find a table missing both create it, and the second fails. A real deployment
+usually creates and changes the schema with one command run once before any
+process starts (Alembic migrations, stage 11); a stage here starts with one
+command instead, so every process takes a PostgreSQL advisory lock first
+(`hold_startup_lock`): one creates, the others wait, then find it all there.
 """
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, create_engine, event, func, make_url, select
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.schema import CreateSchema
 
 # The schema the models are declared in; never a real schema.
 TENANT_SCHEMA = "tenant"
+# The advisory lock's key: any 64-bit number that nothing else in the database locks.
+STARTUP_LOCK_KEY = 4_200_042
 
 
 class Base(DeclarativeBase):
@@ -82,11 +92,26 @@ def tenant_engine(engine: Engine, schema: str) -> Engine:
     return engine.execution_options(schema_translate_map={TENANT_SCHEMA: schema})
 
 
+def hold_startup_lock(connection: Connection) -> None:
+    """Wait until no other process holds the start-up lock, then hold it until this transaction ends.
+
+    A transaction-level advisory lock: COMMIT or ROLLBACK releases it, and so does
+    a process that dies mid-start-up (its connection closes), so no lock outlives
+    the work it guards. SQLite needs none: the in-memory default belongs to one
+    process, and the stack starts its processes one after the other.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(STARTUP_LOCK_KEY)))
+
+
 def create_tenant_tables(engine: Engine, schema: str) -> Engine:
     """Create `schema` and its tables if they are missing; returns the tenant's view of the engine."""
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
+    # One transaction: the lock, the check for what exists, the creation (PostgreSQL
+    # DDL is transactional), then COMMIT, which lets the next process look.
+    with engine.begin() as connection:
+        hold_startup_lock(connection)
+        if engine.dialect.name == "postgresql":
             connection.execute(CreateSchema(schema, if_not_exists=True))
-    scoped = tenant_engine(engine, schema)
-    Base.metadata.create_all(scoped)  # blocking, but it runs at start-up, before any request
-    return scoped
+        # blocking, but it runs at start-up, before any request
+        Base.metadata.create_all(connection.execution_options(schema_translate_map={TENANT_SCHEMA: schema}))
+    return tenant_engine(engine, schema)

@@ -10,6 +10,7 @@ no place on a real server. Real admins are made by whoever runs the shop.
 
 import structlog
 
+from .database import hold_startup_lock
 from .passwords import PasswordHasher
 from .repositories import AuditLog, SqlAlchemyUserRepository
 from .roles import Role
@@ -32,6 +33,9 @@ def seed_demo_admins(tenants: TenantRegistry, passwords: PasswordHasher, setting
     logger = structlog.get_logger()
     for tenant_id in tenants.ids:
         with tenants.get(tenant_id).sessions() as session:
+            # Several processes start at once: each looks for the admin and adds it
+            # only after the others are done (held until register() commits).
+            hold_startup_lock(session.connection())
             users = UserService(SqlAlchemyUserRepository(session), AuditLog(session), logger, passwords)
             if users.users.get_by_email(demo_admin_email(tenant_id)) is None:
                 users.register(demo_admin_email(tenant_id), "Demo admin", password, role=Role.ADMIN)

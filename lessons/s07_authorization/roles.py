@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from .database import hold_startup_lock
 from .models import RolePermission
 from .tenancy import TenantRegistry
 
@@ -54,6 +55,8 @@ def seed_role_permissions(tenants: TenantRegistry) -> None:
     """Write the default permissions into each tenant that has none yet."""
     for tenant_id in tenants.ids:
         with tenants.get(tenant_id).sessions() as session:
+            # Check and write while no other starting process can (held until the commit).
+            hold_startup_lock(session.connection())
             if session.scalar(select(RolePermission).limit(1)) is not None:
                 continue
             session.add_all(

@@ -8,7 +8,7 @@ import fakeredis
 import pytest
 import structlog
 
-from lessons.s04_celery.mailing import WELCOME_SUBJECT, SmtpMailSender, welcome_message
+from lessons.s04_celery.mailing import WELCOME_SUBJECT, SmtpMailSender, welcome_message, welcome_message_id
 from lessons.s04_celery.markers import RedisOnceMarkers
 from lessons.s04_celery.models import User
 from lessons.s04_celery.repositories import InMemoryUserRepository
@@ -22,11 +22,24 @@ class RecordingSender:
         self.sent: list[EmailMessage] = []
         self.failures = failures
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, accepted) -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionRefusedError(111, "Connection refused")
         self.sent.append(message)
+        accepted()
+
+
+class WorkerKilled(BaseException):
+    """What a SIGKILL looks like from inside: nothing after it runs (no except Exception catches it)."""
+
+
+class DyingAfterTheServerTookIt(RecordingSender):
+    """The mail server has the message, then the worker dies before it hears the 250 (or before the confirm)."""
+
+    def send(self, message: EmailMessage, accepted) -> None:
+        self.sent.append(message)
+        raise WorkerKilled
 
 
 @pytest.fixture
@@ -115,16 +128,48 @@ def test_two_deliveries_racing_claim_once(markers):
 
 def test_the_smtp_sender_really_talks_smtp(mail_server):
     user = User(id=1, email="ada@example.com", name="Ada")
-    SmtpMailSender("127.0.0.1", mail_server.port, timeout=5).send(welcome_message("shop@example.com", user))
+    stored_when_accepted: list[int] = []
+    SmtpMailSender("127.0.0.1", mail_server.port, timeout=5).send(
+        welcome_message("shop@example.com", user, "<welcome.acme.1@example.com>"),
+        accepted=lambda: stored_when_accepted.append(len(messages(mail_server.directory))),
+    )
     [path] = messages(mail_server.directory)
     assert read_message(path)["To"] == "ada@example.com"
+    assert stored_when_accepted == [1], "accepted() runs once, after the server has stored the message"
+
+
+def test_every_copy_of_a_users_welcome_email_has_one_message_id(users, markers):
+    """A crash after the server took the message and before the confirm: the one duplicate the
+    service allows, once the dead run's lease has expired. Downstream can tell it is a copy."""
+    dying = DyingAfterTheServerTookIt()
+    service = welcome(users, dying, markers)
+    with pytest.raises(WorkerKilled):
+        service.send(1)
+    assert markers.state(service.marker_key(1)) == "claimed", "never confirmed: the run died"
+    markers.redis.delete(service.marker_key(1))  # the lease expires
+    sender = RecordingSender()
+    assert welcome(users, sender, markers).send(1) == "sent"
+    [first], [second] = dying.sent, sender.sent
+    assert first["Message-ID"] == second["Message-ID"] == welcome_message_id("shop@example.com", "acme", 1)
+    assert markers.state(service.marker_key(1)) == "sent"
+
+
+def test_the_message_id_names_the_email_not_the_attempt():
+    assert welcome_message_id("Storefront <hello@storefront.example>", "acme", 7) == (
+        "<welcome.acme.7@storefront.example>"
+    )
+    assert welcome_message_id("hello@storefront.example", "globex", 7) != welcome_message_id(
+        "hello@storefront.example", "acme", 7
+    )
 
 
 def test_the_smtp_sender_raises_connection_refused_when_the_server_is_down(mail_server):
     mail_server.stop()
     user = User(id=1, email="ada@example.com", name="Ada")
     with pytest.raises(ConnectionRefusedError):
-        SmtpMailSender("127.0.0.1", mail_server.port, timeout=5).send(welcome_message("shop@example.com", user))
+        SmtpMailSender("127.0.0.1", mail_server.port, timeout=5).send(
+            welcome_message("shop@example.com", user, "<welcome.acme.1@example.com>"), accepted=lambda: None
+        )
 
 
 @pytest.mark.parametrize("retries", range(8))

@@ -15,6 +15,7 @@ from .conftest import mail_to, wait_for_state
 
 pytestmark = pytest.mark.services
 TASK = "lessons.s04_celery.tasks.send_welcome_email"
+RELAY = "lessons.s04_celery.tasks.relay_outbox"
 
 
 def register(stack, email: str, name: str = "Ada") -> dict:
@@ -93,6 +94,30 @@ def test_a_delivery_that_meets_a_dead_runs_claim_retries_and_sends_once_the_leas
     assert status["result"] == {"outcome": "sent", "user_id": next_id}
     assert ("RETRY", 1) in seen or status["retries"] >= 1, "the claim made the first runs retry"
     assert len(mail_to(stack.mail.directory, "lin@example.com")) == 1
+
+
+def test_an_outage_longer_than_the_retries_loses_no_email(stack):
+    """Mail server down, twenty registrations, every task gives up; mail server back, the relay sends them all, once."""
+    stack.mail.stop()
+    try:
+        bodies = [register(stack, f"outage{number}@example.com", f"Patient {number}") for number in range(20)]
+        for body in bodies:
+            status, seen = wait_for_state(stack.app_url, body["task_id"], timeout=60)
+            assert status["state"] == "FAILURE", f"the retries ran out while the server was down: {seen}"
+        assert not any(mail_to(stack.mail.directory, f"outage{number}@example.com") for number in range(20))
+    finally:
+        stack.mail.start()
+    # The periodic job, run directly (beat runs the same task every welcome_relay_seconds: see test_worker_kills.py).
+    relayed = client_app(stack).send_task(RELAY).get(timeout=30)
+    assert sorted(relayed["acme"]) == sorted(body["user"]["id"] for body in bodies), "every email still owed"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        delivered = [len(mail_to(stack.mail.directory, f"outage{number}@example.com")) for number in range(20)]
+        if all(delivered):
+            break
+        time.sleep(0.2)
+    assert delivered == [1] * 20, "every email arrives, each once"
+    assert client_app(stack).send_task(RELAY).get(timeout=30) == {"acme": [], "globex": []}, "nothing is owed now"
 
 
 def test_eager_mode_hides_routing_a_real_worker_never_runs_the_task(stack, eager):

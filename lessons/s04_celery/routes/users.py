@@ -24,9 +24,9 @@ def register_user(body: UserCreate, tenant: TenantDep, users: UserServiceDep, qu
     # register() has committed: a worker that picks the task up at once finds the
     # user. Queue before the commit and it could look for a row that is not there yet.
     user = users.register(body.email, body.name)
-    # If the broker is unreachable this raises and the request answers 500 with the
-    # user saved but no email queued; an "outbox" table written in the same
-    # transaction and relayed to the broker closes that gap (not built here).
+    # The fast path. If the broker is unreachable this raises and the request answers
+    # 500, but the email is not lost: register() saved it in the outbox with the
+    # user, and the outbox relay queues it later (outbox.py).
     task_id = queue(tenant.id, user.id)
     return Registration(user=UserOut.model_validate(user), task_id=task_id)
 
