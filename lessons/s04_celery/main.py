@@ -13,7 +13,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import FileResponse, JSONResponse
 
 from .access import RequirePermission
@@ -43,7 +43,7 @@ from .services import UserNotFound
 from .settings import get_settings
 from .tenancy import open_tenants, schema_for
 from .thumbnails import NotAnImage, inspect_image, make_thumbnails
-from .uploads import read_upload
+from .uploads import UPLOAD_REQUEST_BODY, UploadDep
 from .worker import celery_app
 
 
@@ -142,10 +142,11 @@ def delete_user(user_id: int, users: UserServiceDep, images: ImageStoreDep, tena
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(rate_limiter)],
     responses={413: {"description": "File too large"}, 415: {"description": "Not an image"}},
+    openapi_extra=UPLOAD_REQUEST_BODY,  # the route reads its body itself (uploads.py)
 )
 def upload_profile_image(
     user_id: int,
-    file: UploadFile,
+    data: UploadDep,
     users: UserServiceDep,
     profile_images: ProfileImagesDep,
     tenant: TenantDep,
@@ -157,9 +158,8 @@ def upload_profile_image(
     user = users.get(user_id)
     # Every check happens before anything is stored; the filename and the
     # Content-Type the client sent are not consulted: only the bytes decide.
-    data = read_upload(file.file, settings.max_upload_bytes)
     try:
-        info = inspect_image(data)
+        info = inspect_image(data, max(settings.thumbnail_sizes))
     except NotAnImage as error:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(error)) from None
     profile_images.replace(user, data, info)
