@@ -16,7 +16,7 @@ from .database import Base, create_db_engine
 from .dependencies import UserServiceDep
 from .exercises import audit_trail, pagination
 from .logging_config import configure_logging
-from .schemas import UserCreate, UserOut
+from .schemas import StorableText, UserCreate, UserOut
 from .services import EmailAlreadyRegistered, UserNotFound
 from .settings import get_settings
 
@@ -69,7 +69,7 @@ def register_user(body: UserCreate, users: UserServiceDep) -> UserOut:
 
 
 @app.get("/users/{email}")
-def get_user(email: str, users: UserServiceDep) -> UserOut:
+def get_user(email: StorableText, users: UserServiceDep) -> UserOut:
     return users.get_by_email(email)
 
 

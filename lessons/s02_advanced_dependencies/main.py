@@ -22,7 +22,7 @@ from .principals import demo_principals
 from .rate_limiting import rate_limiter
 from .redis_client import create_redis
 from .repositories import EmailAlreadyRegistered
-from .schemas import UserCreate, UserOut
+from .schemas import StorableText, UserCreate, UserOut
 from .services import UserNotFound
 from .settings import get_settings
 from .tenancy import open_tenants, schema_for
@@ -85,7 +85,7 @@ def register_user(body: UserCreate, users: UserServiceDep) -> UserOut:
 
 
 @app.get("/users/{email}", dependencies=[Depends(rate_limiter)])
-def get_user(email: str, users: UserServiceDep) -> UserOut:
+def get_user(email: StorableText, users: UserServiceDep) -> UserOut:
     return users.get_by_email(email)
 
 
@@ -95,7 +95,7 @@ def get_user(email: str, users: UserServiceDep) -> UserOut:
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Depends(rate_limiter), Depends(RequirePermission("users:delete"))],
 )
-def delete_user(email: str, users: UserServiceDep) -> None:
+def delete_user(email: StorableText, users: UserServiceDep) -> None:
     users.delete(email)
 
 

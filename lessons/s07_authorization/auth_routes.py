@@ -13,7 +13,6 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import OAuth2PasswordRequestForm
 from structlog.typing import FilteringBoundLogger
 
 from .authentication import AccessClaimsDep, RevocationDep, TokenServiceDep, unauthorized
@@ -23,14 +22,14 @@ from .rate_limiting import client_host, rate_limiter
 from .repositories import AuditLog, SqlAlchemyUserRepository
 from .revocation import Rotation, TokenRevocation
 from .roles import scopes_for
-from .schemas import RefreshRequest, TokenPair
+from .schemas import PasswordLoginForm, RefreshRequest, TokenPair
 from .services import UserService
 from .tenancy import Tenant
 from .tokens import InvalidToken, TokenService, new_family
 
 router = APIRouter(tags=["authentication"])
 
-LoginForm = Annotated[OAuth2PasswordRequestForm, Depends()]
+LoginForm = Annotated[PasswordLoginForm, Depends()]
 
 
 def basic_client_id(request: Request) -> str | None:
