@@ -17,6 +17,7 @@ from structlog.typing import FilteringBoundLogger
 
 from .authentication import AccessClaimsDep, RevocationDep, TokenServiceDep, unauthorized
 from .dependencies import PasswordHasherDep, RedisDep, SettingsDep, TenantDep, UserRepositoryDep, get_logger, get_tenant
+from .login_throttling import LoginThrottleDep
 from .models import User
 from .rate_limiting import client_host, rate_limiter
 from .repositories import AuditLog, SqlAlchemyUserRepository
@@ -138,10 +139,30 @@ async def issue_pair(
     )
 
 
+async def authenticate_within_budget(
+    request: Request,
+    form: LoginForm,
+    tenant: LoginTenantDep,
+    passwords: PasswordHasherDep,
+    logger: Annotated[FilteringBoundLogger, Depends(get_logger)],
+    throttle: LoginThrottleDep,
+) -> User:
+    """authenticate_user, within the account's budget of wrong passwords (login_throttling.py)."""
+    attempt = throttle.attempt(tenant.id, form.username, client_host(request))
+    await throttle.begin(attempt)  # 429 before bcrypt runs at all
+    try:
+        user = await run_in_threadpool(authenticate_user, form, tenant, passwords, logger)
+    except HTTPException:
+        await throttle.failed(attempt)
+        raise
+    await throttle.succeeded(attempt)
+    return user
+
+
 @router.post("/token", dependencies=[Depends(limit_login_attempts)])
 async def log_in(
     form: LoginForm,
-    user: Annotated[User, Depends(authenticate_user)],
+    user: Annotated[User, Depends(authenticate_within_budget)],
     tenant: LoginTenantDep,
     tokens: TokenServiceDep,
     revocation: RevocationDep,
