@@ -57,8 +57,8 @@ class ImageStore:
         comer lock a new file and walk in. The kernel releases the lock when the
         file is closed, even if the process dies holding it.
         """
-        path = self.root / LOCKS_DIR / tenant_id / f"{int(user_id)}.lock"
         self.user_dir(tenant_id, user_id)  # checks the tenant id, as for every path
+        path = self.root / LOCKS_DIR / tenant_id / f"{int(user_id)}.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # blocks until the holder lets go

@@ -214,6 +214,16 @@ def settled(url: str, user_id: int) -> dict:
     return consistent()
 
 
+def only_final_files(folder: Path) -> list[str]:
+    """The folder's files once no job is writing: temporary names start with a dot.
+
+    The jobs of the other uploads may still be rewriting the same thumbnails, each
+    under a temporary name first; a staged original left behind would never go.
+    """
+    wait_for(lambda: not any(path.name.startswith(".") for path in folder.iterdir()), seconds=30)
+    return sorted(path.name for path in folder.iterdir())
+
+
 @pytest.mark.services
 def test_parallel_uploads_for_one_user_all_answer_and_leave_one_consistent_image(stage_env, monkeypatch, tmp_path):
     monkeypatch.setenv("WORKBOOK_MEDIA_DIR", str(tmp_path))
@@ -232,13 +242,10 @@ def test_parallel_uploads_for_one_user_all_answer_and_leave_one_consistent_image
             size = (image["width"], image["height"])
             assert size in pictures
             folder = tmp_path / "acme" / "users" / str(user_id)
-            # The original on disk is the upload the row describes, and no staged file is left behind.
+            assert only_final_files(folder) == ["original", *(f"thumbnail-{size}.png" for size in SIZES)]
+            # The original on disk is the upload the row describes, and so are its thumbnails.
             with Image.open(folder / "original") as original:
                 assert original.size == size
-            assert sorted(path.name for path in folder.iterdir()) == [
-                "original",
-                *(f"thumbnail-{size}.png" for size in SIZES),
-            ]
             for thumbnail in SIZES:
                 response = httpx2.get(f"{url}/users/{user_id}/profile-image/{thumbnail}", headers=ACME)
                 assert Image.open(BytesIO(response.content)).size == expected_thumbnail(*size, thumbnail)
