@@ -130,8 +130,9 @@ def shrink(image: Image.Image, longest_side: int) -> Image.Image:
 
     The order keeps the memory low: a palette image becomes full colour (a
     palette cannot be resized smoothly), then a whole-factor reduce() cuts it to
-    about twice the target with no full-size copy, and only that smaller image
-    gets the careful LANCZOS resize.
+    about twice the target (an RGBA image is premultiplied first: one more
+    full-size copy, which the measured bound includes), and only that smaller
+    image gets the careful LANCZOS resize.
     """
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA")  # palette, CMYK, 16-bit grey...: resize in full colour
