@@ -330,3 +330,38 @@ def test_a_stolen_token_cannot_change_the_password_without_the_current_one(clien
     )
     assert response.status_code == 403
     assert log_in(client, ADA["email"], ADA["password"])["token_type"] == "bearer"
+
+
+# --- Text bcrypt or PostgreSQL cannot take: a 422 at validation, never a 500 -----------------------
+
+NUL_PASSWORD = "correct horse\x00battery"
+
+
+@pytest.mark.services
+def test_a_nul_character_in_a_password_answers_422_on_register_log_in_and_change(client, ada):
+    # bcrypt refuses a NUL byte (older releases silently cut the password there).
+    register = client.post("/users/register", json={**GRACE, "password": NUL_PASSWORD}, headers=ACME)
+    assert register.status_code == 422
+    assert register.json()["detail"][0]["msg"] == "Value error, The password must not contain the NUL character"
+    log_in_form = {"username": ADA["email"], "password": NUL_PASSWORD}
+    log_in_response = client.post("/token", data=log_in_form, headers=ACME)
+    # /token answers a malformed form as RFC 6749 has it: 400 invalid_request, naming the field.
+    assert (log_in_response.status_code, log_in_response.json()["error"]) == (400, "invalid_request")
+    assert log_in_response.json()["error_description"].startswith("password:")
+    for body in (
+        {"current_password": NUL_PASSWORD, "new_password": "a fine new password"},
+        {"current_password": ADA["password"], "new_password": NUL_PASSWORD},
+    ):
+        change = client.post("/users/me/password", json=body, headers=bearer(ada["access_token"]))
+        assert change.status_code == 422, body
+    # Ada's password is unchanged: she logs in with it.
+    log_in(client, ADA["email"], ADA["password"])
+
+
+@pytest.mark.services
+def test_a_nul_character_in_a_log_in_username_or_a_name_answers_422(client):
+    response = client.post("/token", data={"username": "ada\x00@example.com", "password": "whatever"}, headers=ACME)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+    assert response.json()["error_description"].startswith("username:")
+    register = client.post("/users/register", json={**GRACE, "name": "Grace\x00Hopper"}, headers=ACME)
+    assert (register.status_code, register.json()["detail"][0]["loc"]) == (422, ["body", "name"])

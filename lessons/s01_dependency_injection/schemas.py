@@ -2,9 +2,24 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+def _storable(text: str) -> str:
+    """Refuse text the database cannot store, as a 422 here rather than a 500 at the INSERT.
+
+    PostgreSQL's text types cannot hold the NUL character. SQLite can, so this
+    only ever fails on the real database: exactly the bug a test on SQLite misses.
+    """
+    if "\x00" in text:
+        raise ValueError("The text must not contain the NUL character")
+    return text
+
+
+# Every free-text field a client sends, in a body, a path or a form, is StorableText.
+StorableText = Annotated[str, AfterValidator(_storable)]
+# The constraints first: the NUL check then sees the stripped text.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_storable)]
 
 
 class UserCreate(BaseModel):

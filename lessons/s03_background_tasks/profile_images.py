@@ -35,18 +35,27 @@ class ProfileImageService:
         The file is staged first and takes the original's place only once the row
         is committed: if the commit fails, the staged file goes and any earlier
         image (file, thumbnails and row) is left exactly as it was.
+
+        Uploads for one user take turns from reading the row to promoting the
+        file (the user's lock, media.py). Without it, two first uploads at once
+        would both find no row and both insert one (the second fails on the
+        unique user_id), and two replacements could commit in one order and
+        promote their files in the other, leaving a row that describes the
+        other upload's file.
         """
         staged = self.images.stage_original(self.tenant_id, user.id, data)
         try:
-            image = self.find(user.id) or ProfileImage(user_id=user.id)
-            image.format, image.width, image.height, image.size_bytes = info.format, info.width, info.height, len(data)
-            self.session.add(image)
-            # Committed before the response, as every write is (see services.py).
-            self.session.commit()
+            with self.images.locked(self.tenant_id, user.id):
+                image = self.find(user.id) or ProfileImage(user_id=user.id)
+                image.format, image.width, image.height = info.format, info.width, info.height
+                image.size_bytes = len(data)
+                self.session.add(image)
+                # Committed before the response, as every write is (see services.py).
+                self.session.commit()
+                self.images.promote(self.tenant_id, user.id, staged)
         except Exception:
             staged.unlink(missing_ok=True)
             raise
-        self.images.promote(self.tenant_id, user.id, staged)
         self.logger.info("profile_image.stored", user_id=user.id, format=info.format, bytes=len(data))
         return image
 

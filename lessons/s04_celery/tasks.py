@@ -12,8 +12,8 @@ from celery import Task
 from .outbox import relay_welcome_emails
 from .repositories import SqlAlchemyUserRepository
 from .retrying import backoff_delay, retry_budget_seconds
-from .services import WelcomeEmails, WelcomeInProgress
 from .settings import get_settings
+from .welcome_emails import WelcomeEmails, WelcomeInProgress
 from .worker import celery_app, worker_resources
 
 # Failures worth retrying: the mail server is down, unreachable, slow or hung up, or

@@ -8,19 +8,21 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from structlog.typing import FilteringBoundLogger
 
 from .dependencies import PasswordHasherDep, RedisDep, SettingsDep, get_logger
+from .login_throttling import LoginThrottleDep
 from .models import User
 from .oauth_errors import OAuthError
 from .rate_limiting import client_host, rate_limiter
 from .repositories import AuditLog, SqlAlchemyUserRepository
+from .schemas import PasswordLoginForm
 from .services import UserService
 from .tenancy import Tenant, TenantRegistry, is_valid_tenant_id
 
-LoginForm = Annotated[OAuth2PasswordRequestForm, Depends()]
+LoginForm = Annotated[PasswordLoginForm, Depends()]
 
 
 def basic_client_id(request: Request) -> str | None:
@@ -104,4 +106,24 @@ def authenticate_user(
     return user
 
 
-AuthenticatedUserDep = Annotated[User, Depends(authenticate_user)]
+async def authenticate_within_budget(
+    request: Request,
+    form: LoginForm,
+    tenant: LoginTenantDep,
+    passwords: PasswordHasherDep,
+    logger: Annotated[FilteringBoundLogger, Depends(get_logger)],
+    throttle: LoginThrottleDep,
+) -> User:
+    """authenticate_user, within the account's budget of wrong passwords (login_throttling.py)."""
+    attempt = throttle.attempt(tenant.id, form.username, client_host(request))
+    await throttle.begin(attempt)  # 429 before bcrypt runs at all
+    try:
+        user = await run_in_threadpool(authenticate_user, form, tenant, passwords, logger)
+    except HTTPException:
+        await throttle.failed(attempt)
+        raise
+    await throttle.succeeded(attempt)
+    return user
+
+
+AuthenticatedUserDep = Annotated[User, Depends(authenticate_within_budget)]

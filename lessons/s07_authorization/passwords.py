@@ -30,6 +30,9 @@ def password_problem(password: str) -> str | None:
     """Why `password` cannot be used, in words a user understands; None when it can."""
     if len(password) < MIN_PASSWORD_CHARACTERS:
         return f"The password must have at least {MIN_PASSWORD_CHARACTERS} characters"
+    if "\x00" in password:
+        # bcrypt ends a password at its first NUL byte, and bcrypt 5 refuses one outright.
+        return "The password must not contain the NUL character"
     encoded = utf8(password)
     if encoded is None:
         return "The password must be valid Unicode text"

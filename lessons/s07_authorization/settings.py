@@ -96,6 +96,16 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     # Log-in attempts per minute per tenant and client, counted apart from the other routes.
     login_attempts_per_minute: int = 10
+    # Per account (login_throttling.py): wrong passwords allowed per account and client address
+    # in the window; wrong passwords per account, from anywhere, before addresses that never
+    # logged in to it must wait (the first wait, then twice as long each time, up to the cap);
+    # how long an address that logged in stays known, and so exempt from that wait.
+    login_failures_per_client: int = Field(default=5, ge=1)
+    login_failures_before_backoff: int = Field(default=10, ge=0)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
+    login_backoff_first_seconds: int = Field(default=1, ge=1)
+    login_backoff_max_seconds: int = Field(default=900, ge=1)
+    known_client_days: int = Field(default=30, ge=1)
     # How long a permission decision stays cached in Redis (permissions.py).
     permission_cache_seconds: int = Field(default=60, ge=1, le=3600)
     # Each demo tenant gets an admin, admin@<tenant>.example, with this password.

@@ -18,6 +18,7 @@ from PIL import Image
 
 from lessons.s03_background_tasks.jobs import get_jobs
 from lessons.s03_background_tasks.main import app
+from lessons.s03_background_tasks.media import LOCKS_DIR
 from lessons.s03_background_tasks.settings import get_settings
 from workbook.serving import free_port
 from workbook.stages import ROOT
@@ -73,10 +74,11 @@ def media_root(client) -> Path:
 
 @pytest.fixture
 def media_files(media_root) -> Callable[[], list[str]]:
-    """Every file under the media folder, as paths relative to it."""
+    """Every file under the media folder, as paths relative to it; the per-user lock files are not media."""
 
     def files() -> list[str]:
-        return sorted(path.relative_to(media_root).as_posix() for path in media_root.rglob("*") if path.is_file())
+        names = (path.relative_to(media_root).as_posix() for path in media_root.rglob("*") if path.is_file())
+        return sorted(name for name in names if not name.startswith(f"{LOCKS_DIR}/"))
 
     return files
 

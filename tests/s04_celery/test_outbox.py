@@ -11,7 +11,7 @@ from lessons.s04_celery.markers import RedisOnceMarkers
 from lessons.s04_celery.models import User, WelcomeEmail
 from lessons.s04_celery.outbox import relay_welcome_emails
 from lessons.s04_celery.repositories import SqlAlchemyUserRepository
-from lessons.s04_celery.services import WelcomeEmails
+from lessons.s04_celery.welcome_emails import WelcomeEmails
 
 from ..stage_apps import count_rows
 from .conftest import register

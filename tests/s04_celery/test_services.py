@@ -13,7 +13,7 @@ from lessons.s04_celery.markers import RedisOnceMarkers
 from lessons.s04_celery.models import User
 from lessons.s04_celery.repositories import InMemoryUserRepository
 from lessons.s04_celery.retrying import backoff_delay
-from lessons.s04_celery.services import WelcomeEmails, WelcomeInProgress
+from lessons.s04_celery.welcome_emails import WelcomeEmails, WelcomeInProgress
 from workbook.mail_server import messages, read_message
 
 

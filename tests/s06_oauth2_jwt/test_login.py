@@ -89,7 +89,10 @@ def slow_hash_client(auth_env, monkeypatch):
     from .conftest import serve
 
     monkeypatch.setenv("WORKBOOK_BCRYPT_ROUNDS", "10")
+    # Dozens of wrong passwords from one address: every budget wide enough not to interfere.
     monkeypatch.setenv("WORKBOOK_LOGIN_ATTEMPTS_PER_MINUTE", "100")
+    monkeypatch.setenv("WORKBOOK_LOGIN_FAILURES_PER_CLIENT", "100")
+    monkeypatch.setenv("WORKBOOK_LOGIN_FAILURES_BEFORE_BACKOFF", "100")
     yield from serve()
 
 

@@ -1,5 +1,7 @@
 """The user routes of stage 07: register with a role, PATCH a profile, and PUT a role."""
 
+import pytest
+
 from ..auth_helpers import ACME, ADA, GRACE, bearer, log_in, register
 
 
@@ -21,6 +23,14 @@ def test_a_user_edits_their_own_profile(client, ada):
 def test_an_empty_name_is_refused(client, ada):
     response = client.patch(f"/users/{ada['user']['id']}", json={"name": "  "}, headers=bearer(ada["access_token"]))
     assert response.status_code == 422
+
+
+@pytest.mark.services
+def test_a_name_with_a_nul_character_is_refused_and_the_old_one_kept(client, ada):
+    headers = bearer(ada["access_token"])
+    response = client.patch(f"/users/{ada['user']['id']}", json={"name": "Ada\x00King"}, headers=headers)
+    assert (response.status_code, response.json()["detail"][0]["loc"]) == (422, ["body", "name"])
+    assert client.get("/users/me", headers=headers).json()["name"] == ADA["name"]
 
 
 def test_an_admin_edits_anyone(client, ada, admin):

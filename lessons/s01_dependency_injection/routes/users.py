@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 
 from ..dependencies import UserServiceDep
-from ..schemas import UserCreate, UserOut
+from ..schemas import StorableText, UserCreate, UserOut
 
 router = APIRouter(tags=["users"])
 
@@ -16,5 +16,5 @@ def register_user(body: UserCreate, users: UserServiceDep) -> UserOut:
 
 
 @router.get("/users/{email}")
-def get_user(email: str, users: UserServiceDep) -> UserOut:
+def get_user(email: StorableText, users: UserServiceDep) -> UserOut:
     return users.get_by_email(email)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, status
 from ..access import RequirePermission
 from ..dependencies import UserServiceDep
 from ..rate_limiting import rate_limiter
-from ..schemas import UserCreate, UserOut
+from ..schemas import StorableText, UserCreate, UserOut
 
 router = APIRouter(tags=["users"], dependencies=[Depends(rate_limiter)])
 
@@ -23,7 +23,7 @@ def register_user(body: UserCreate, users: UserServiceDep) -> UserOut:
 
 
 @router.get("/users/{email}")
-def get_user(email: str, users: UserServiceDep) -> UserOut:
+def get_user(email: StorableText, users: UserServiceDep) -> UserOut:
     return users.get_by_email(email)
 
 
@@ -33,5 +33,5 @@ def get_user(email: str, users: UserServiceDep) -> UserOut:
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Depends(RequirePermission("users:delete"))],
 )
-def delete_user(email: str, users: UserServiceDep) -> None:
+def delete_user(email: StorableText, users: UserServiceDep) -> None:
     users.delete(email)

@@ -1,6 +1,6 @@
 """The profile-image routes: upload one (202, thumbnails made after the answer), read it, fetch a thumbnail."""
 
-from fastapi import APIRouter, Depends, HTTPException, UploadFile, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import FileResponse
 
 from ..analytics import record_event
@@ -11,7 +11,7 @@ from ..profile_images import ThumbnailNotFound
 from ..rate_limiting import rate_limiter
 from ..schemas import ProfileImageOut
 from ..thumbnails import NotAnImage, inspect_image, make_thumbnails
-from ..uploads import read_upload
+from ..uploads import UPLOAD_REQUEST_BODY, UploadDep
 
 router = APIRouter(tags=["profile images"], dependencies=[Depends(rate_limiter)])
 
@@ -20,10 +20,11 @@ router = APIRouter(tags=["profile images"], dependencies=[Depends(rate_limiter)]
     "/users/{user_id}/profile-image",
     status_code=status.HTTP_202_ACCEPTED,
     responses={413: {"description": "File too large"}, 415: {"description": "Not an image"}},
+    openapi_extra=UPLOAD_REQUEST_BODY,  # the route reads its body itself (uploads.py)
 )
 def upload_profile_image(
     user_id: UserId,
-    file: UploadFile,
+    data: UploadDep,
     users: UserServiceDep,
     profile_images: ProfileImagesDep,
     tenant: TenantDep,
@@ -35,9 +36,8 @@ def upload_profile_image(
     user = users.get(user_id)
     # Every check happens before anything is stored; the filename and the
     # Content-Type the client sent are not consulted: only the bytes decide.
-    data = read_upload(file.file, settings.max_upload_bytes)
     try:
-        info = inspect_image(data)
+        info = inspect_image(data, max(settings.thumbnail_sizes))
     except NotAnImage as error:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(error)) from None
     profile_images.replace(user, data, info)
