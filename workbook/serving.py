@@ -53,11 +53,12 @@ def running(app: str, port: int | None = None, **options: Any) -> Iterator[str]:
     """Run `app` (an import string such as "lessons.s00_orientation.main:app") with
     uvicorn in a background thread; yields its base URL and stops it on exit.
 
-    `options` are passed on to `uvicorn.Config` (proxy_headers=False, say); the
-    stage's own proxy settings (`proxy_options`) apply where they say nothing.
+    `options` are passed on to `uvicorn.Config` (proxy_headers=False, say). Unless
+    they say whose X-Forwarded-For to believe, the stage's own settings do (`proxy_options`).
     """
     port = port or free_port()
-    options = proxy_options(app) | options
+    if not {"proxy_headers", "forwarded_allow_ips"} & options.keys():
+        options = proxy_options(app) | options
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
