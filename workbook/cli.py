@@ -192,13 +192,21 @@ def cmd_diff(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
+    from workbook.serving import proxy_options
     from workbook.stack import has_worker
 
     stage = get_stage(args.lesson)
     if has_worker(stage):
         return _serve_stack(stage, args)
     print(f"Stage {stage.number} · {stage.title}: open http://{args.host}:{args.port}/docs (Ctrl-C stops it)")
-    uvicorn.run(stage.app, host=args.host, port=args.port, reload=args.reload, reload_dirs=[str(stage.directory)])
+    uvicorn.run(
+        stage.app,
+        host=args.host,
+        port=args.port,
+        reload=args.reload,
+        reload_dirs=[str(stage.directory)],
+        **proxy_options(stage.app),  # whose X-Forwarded-For to believe: the stage's trusted proxies
+    )
     return 0
 
 

@@ -8,12 +8,17 @@ picture is for reading, the print is for checking.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import matplotlib
 
-matplotlib.use("Agg")  # no display needed: the notebook shows the figure it is handed
+# Agg draws without a display, for tests and scripts. A notebook's kernel names its
+# inline backend in MPLBACKEND; that one is kept, since it is what turns a figure a
+# cell returns into the image stored in the notebook.
+if "inline" not in os.environ.get("MPLBACKEND", ""):
+    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 from IPython.display import HTML  # noqa: E402

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -17,12 +19,47 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def proxy_options(app: str) -> dict[str, Any]:
+    """uvicorn's proxy settings for a stage: whose X-Forwarded-For header to believe.
+
+    Left alone, uvicorn believes the header from any peer on loopback. A stage with a
+    `trusted_proxies` setting (WORKBOOK_TRUSTED_PROXIES) names its proxies instead;
+    naming none switches the header off, so the client is the peer that connected.
+    A stage without the setting keeps uvicorn's default.
+    """
+    package = app.partition(":")[0].rpartition(".")[0]
+    try:
+        settings_module = importlib.import_module(f"{package}.settings")
+    except ModuleNotFoundError:
+        return {}
+    proxies = getattr(settings_module.Settings(), "trusted_proxies", None)
+    if proxies is None:
+        return {}
+    return {"forwarded_allow_ips": proxies} if proxies else {"proxy_headers": False}
+
+
+def proxy_arguments(app: str) -> list[str]:
+    """`proxy_options` as uvicorn's command-line options, for a server started as a process."""
+    options = proxy_options(app)
+    if options.get("proxy_headers") is False:
+        return ["--no-proxy-headers"]
+    if "forwarded_allow_ips" in options:
+        return ["--forwarded-allow-ips", ",".join(options["forwarded_allow_ips"])]
+    return []
+
+
 @contextmanager
-def running(app: str, port: int | None = None) -> Iterator[str]:
+def running(app: str, port: int | None = None, **options: Any) -> Iterator[str]:
     """Run `app` (an import string such as "lessons.s00_orientation.main:app") with
-    uvicorn in a background thread; yields its base URL and stops it on exit."""
+    uvicorn in a background thread; yields its base URL and stops it on exit.
+
+    `options` are passed on to `uvicorn.Config` (proxy_headers=False, say). Unless
+    they say whose X-Forwarded-For to believe, the stage's own settings do (`proxy_options`).
+    """
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    if not {"proxy_headers", "forwarded_allow_ips"} & options.keys():
+        options = proxy_options(app) | options
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -35,7 +35,7 @@ import httpx2
 
 from workbook.broker import embedded_broker
 from workbook.mail_server import MAILBOX, MailServer
-from workbook.serving import free_port
+from workbook.serving import free_port, proxy_arguments
 from workbook.stages import ROOT, Stage
 
 
@@ -235,6 +235,7 @@ def running_stack(
         services["beat"] = _start("beat", beat_command, env, echo)
         app_command = [
             sys.executable, "-m", "uvicorn", stage.app, "--host", host, "--port", str(port), "--log-level", "info",
+            *proxy_arguments(stage.app),
         ]  # fmt: skip
         services["app"] = _start("app", app_command, env, echo)
         app_url = f"http://{host}:{port}"

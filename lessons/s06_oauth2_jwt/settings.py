@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # The tenants created at start-up. A list from the environment is JSON:
     # WORKBOOK_TENANTS='["acme", "globex", "initech"]'
     tenants: list[str] = ["acme", "globex"]
+    # The reverse proxies whose X-Forwarded-For header names the real client (JSON too):
+    # WORKBOOK_TRUSTED_PROXIES='["10.0.0.5"]'. The rate limit counts per client, so
+    # behind a proxy every client would share the proxy's count; believing the header
+    # from anyone else would let a caller pick whose count it uses. Empty: the header
+    # is believed from nobody. `make serve` hands the list to uvicorn (forwarded_allow_ips);
+    # serving by hand, pass it yourself: uvicorn --forwarded-allow-ips 10.0.0.5.
+    trusted_proxies: list[str] = []
     # Where uploaded images and their thumbnails are kept. None makes a temporary
     # directory when the app starts and removes it when the app stops, like the
     # in-memory database: WORKBOOK_MEDIA_DIR=/var/lib/storefront/media keeps them.
@@ -98,8 +105,8 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = 10
     # Per account (login_throttling.py): wrong passwords allowed per account and client address
     # in the window; wrong passwords per account, from anywhere, before addresses that never
-    # logged in to it must wait (the first wait, then twice as long each time, up to the cap); how long an address that
-    # logged in stays known, and so exempt from that wait.
+    # logged in to it must wait (the first wait, then twice as long each time, up to the cap);
+    # how long an address that logged in stays known, and so exempt from that wait.
     login_failures_per_client: int = Field(default=5, ge=1)
     login_failures_before_backoff: int = Field(default=10, ge=0)
     login_failure_window_minutes: int = Field(default=15, ge=1)

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # The tenants created at start-up. A list from the environment is JSON:
     # WORKBOOK_TENANTS='["acme", "globex", "initech"]'
     tenants: list[str] = ["acme", "globex"]
+    # The reverse proxies whose X-Forwarded-For header names the real client (JSON too):
+    # WORKBOOK_TRUSTED_PROXIES='["10.0.0.5"]'. The rate limit counts per client, so
+    # behind a proxy every client would share the proxy's count; believing the header
+    # from anyone else would let a caller pick whose count it uses. Empty: the header
+    # is believed from nobody. `make serve` hands the list to uvicorn (forwarded_allow_ips);
+    # serving by hand, pass it yourself: uvicorn --forwarded-allow-ips 10.0.0.5.
+    trusted_proxies: list[str] = []
     # Where uploaded images and their thumbnails are kept. None makes a temporary
     # directory when the app starts and removes it when the app stops, like the
     # in-memory database: WORKBOOK_MEDIA_DIR=/var/lib/storefront/media keeps them.

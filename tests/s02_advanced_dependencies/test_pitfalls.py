@@ -1,10 +1,15 @@
 """The pitfalls stage 02 corrects, each shown failing and then fixed."""
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import httpx2
 import pytest
 from fastapi import Depends, FastAPI
 from fastapi.security import APIKeyHeader
@@ -14,10 +19,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 from lessons.s02_advanced_dependencies.database import create_db_engine
+from lessons.s02_advanced_dependencies.main import app
 from lessons.s02_advanced_dependencies.models import User
 from lessons.s02_advanced_dependencies.rate_limiting import RateLimiter
 from lessons.s02_advanced_dependencies.redis_client import create_redis
+from lessons.s02_advanced_dependencies.settings import get_settings
 from lessons.s02_advanced_dependencies.tenancy import TenantRegistry, open_tenants, schema_for
+from workbook.broker import embedded_broker
+from workbook.serving import proxy_arguments, proxy_options, running
+from workbook.stages import ROOT
 
 from .conftest import ACME
 
@@ -260,3 +270,144 @@ def test_fixed_the_stage_answers_401_without_a_key_and_403_only_for_a_missing_pe
     without_key = client.delete("/users/ada@acme.example", headers=ACME)
     viewer = client.delete("/users/ada@acme.example", headers={**ACME, "X-API-Key": "acme-viewer-key"})
     assert (without_key.status_code, viewer.status_code) == (401, 403)
+
+
+# --- A Redis client made at import time ------------------------------------------------------------
+
+# The pitfall's module: the client is made the moment the module is imported.
+IMPORT_TIME_CLIENT = """
+import redis
+import redis.asyncio
+
+from lessons.s02_advanced_dependencies.settings import get_settings
+
+sync_client = redis.Redis.from_url(get_settings().redis_url)
+async_client = redis.asyncio.Redis.from_url(get_settings().redis_url)
+"""
+
+
+def run_with_import_time_client(tmp_path, code: str, redis_url: str | None) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter that can import the pitfall's module as `shop_redis`."""
+    (tmp_path / "shop_redis.py").write_text(IMPORT_TIME_CLIENT)
+    env = {name: value for name, value in os.environ.items() if name != "WORKBOOK_REDIS_URL"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT)])
+    if redis_url:
+        env["WORKBOOK_REDIS_URL"] = redis_url
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_pitfall_a_client_made_at_import_crashes_the_import_without_a_url(tmp_path):
+    done = run_with_import_time_client(tmp_path, "import shop_redis", redis_url=None)
+    assert done.returncode != 0, "with no WORKBOOK_REDIS_URL the module cannot even be imported"
+    assert "AttributeError" in done.stderr, done.stderr
+
+
+def test_pitfall_a_sync_client_awaited_raises_and_an_async_one_stays_bound_to_its_first_loop(tmp_path):
+    code = """
+import asyncio
+import shop_redis
+
+async def sync_hit():
+    return await shop_redis.sync_client.incr("sync-hits")
+
+try:
+    asyncio.run(sync_hit())
+except TypeError as error:
+    print("sync:", error)
+
+async def hit():
+    return await shop_redis.async_client.incr("async-hits")
+
+print("first loop:", asyncio.run(hit()))
+try:
+    asyncio.run(hit())
+except RuntimeError as error:
+    print("second loop:", error)
+"""
+    with embedded_broker() as url:
+        done = run_with_import_time_client(tmp_path, code, redis_url=url)
+    assert "sync: object int can't be used in 'await' expression" in done.stdout, done.stdout + done.stderr
+    assert "first loop: 1" in done.stdout, "the async client works in the loop that first uses it"
+    assert "second loop: Event loop is closed" in done.stdout, done.stdout + done.stderr
+
+
+def test_fixed_the_lifespan_builds_a_client_for_each_run_of_the_app(monkeypatch):
+    with embedded_broker() as url:
+        monkeypatch.setenv("WORKBOOK_REDIS_URL", url)
+        get_settings.cache_clear()
+        clients = []
+        try:
+            # Each TestClient runs the app in an event loop of its own, as two test runs would.
+            for _ in range(2):
+                with TestClient(app) as client:
+                    assert client.get("/users/nobody@example.com", headers=ACME).status_code == 404
+                    clients.append(client.app_state["redis"])
+        finally:
+            get_settings.cache_clear()
+    assert clients[0] is not clients[1], "each start of the app builds its own client, in its own loop"
+
+
+# --- request.client.host behind a reverse proxy ------------------------------------------------------
+
+PROXY, STRANGER = "127.0.0.1", "127.0.0.2"  # two peers on loopback: the proxy, and a caller who is not one
+LIMITED = 3
+
+
+def refused(url: str, peer: str, forwarded_for: list[str]) -> list[bool]:
+    """One rate-limited request from `peer` per X-Forwarded-For value; True where it was refused with 429.
+
+    DELETE without an API key passes the rate limit, then stops at 401: the limit
+    is counted, and nothing else happens.
+    """
+    transport = httpx2.HTTPTransport(local_address=peer)
+    with httpx2.Client(transport=transport, base_url=url, headers=ACME) as client:
+        codes = [
+            client.delete("/users/x@example.com", headers={"X-Forwarded-For": ip}).status_code for ip in forwarded_for
+        ]
+    assert set(codes) <= {401, 429}, codes
+    return [code == 429 for code in codes]
+
+
+@pytest.fixture
+def limited(monkeypatch) -> Iterator[None]:
+    monkeypatch.setenv("WORKBOOK_RATE_LIMIT_PER_MINUTE", str(LIMITED))
+    monkeypatch.delenv("WORKBOOK_TRUSTED_PROXIES", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+SERVED = "lessons.s02_advanced_dependencies.main:app"
+
+
+def test_pitfall_behind_a_proxy_without_its_header_every_client_shares_the_proxys_count(limited):
+    with running(SERVED, proxy_headers=False) as url:
+        ann = refused(url, PROXY, ["203.0.113.7"] * LIMITED)
+        bob = refused(url, PROXY, ["198.51.100.4"])
+    assert ann == [False] * LIMITED
+    assert bob == [True], "Bob's first request is refused: Ann used up the proxy's count"
+
+
+def test_pitfall_believing_the_header_from_anyone_lets_a_caller_choose_its_count(limited):
+    with running(SERVED, forwarded_allow_ips="*") as url:
+        spoofed = refused(url, STRANGER, [f"203.0.113.{n}" for n in range(LIMITED + 3)])
+    assert spoofed == [False] * (LIMITED + 3), "a new made-up address each time, never refused"
+
+
+def test_fixed_the_header_is_believed_from_the_trusted_proxies_only(limited, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_TRUSTED_PROXIES", json.dumps([PROXY]))
+    assert proxy_options(SERVED) == {"forwarded_allow_ips": [PROXY]}
+    with running(SERVED) as url:  # the stage's own proxy settings, as make serve uses them
+        ann = refused(url, PROXY, ["203.0.113.7"] * LIMITED)
+        bob = refused(url, PROXY, ["198.51.100.4"])
+        stranger = refused(url, STRANGER, [f"203.0.113.{n}" for n in range(LIMITED + 1)])
+    assert ann == [False] * LIMITED and bob == [False], "through the proxy, each client has a count of its own"
+    assert stranger == [False] * LIMITED + [True], "a caller who is not a proxy is counted by its own address"
+
+
+def test_fixed_by_default_no_peer_is_believed(limited):
+    assert proxy_options(SERVED) == {"proxy_headers": False}
+    assert proxy_arguments(SERVED) == ["--no-proxy-headers"]
+    with running(SERVED) as url:
+        from_loopback = refused(url, PROXY, [f"203.0.113.{n}" for n in range(LIMITED + 1)])
+    assert from_loopback == [False] * LIMITED + [True], "uvicorn's default would believe loopback; the stage does not"

@@ -1,18 +1,37 @@
 """The thread pool: its limit comes from the settings, and past it requests wait for a thread."""
 
+import asyncio
+
+import anyio
 import pytest
+from anyio import to_thread
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from lessons.s05_async_and_sync.main import app
 from lessons.s05_async_and_sync.settings import Settings, get_settings
+from workbook import bench
 from workbook.serving import free_port
 
-from .conftest import STAGE, timed_concurrently
+from .conftest import STAGE
 
 
-def test_the_default_limit_is_anyios_40(client):
-    assert client.get("/lab/threads").json() == {"limit": 40, "in_use": 0}
+def anyios_default_limit() -> int:
+    """The limit anyio gives a fresh event loop's thread pool, before anybody changes it."""
+
+    async def total_tokens() -> int:
+        return int(to_thread.current_default_thread_limiter().total_tokens)
+
+    return anyio.run(total_tokens)
+
+
+def test_anyios_default_limit_is_40_and_the_settings_default_agrees():
+    assert anyios_default_limit() == 40, "anyio's documented default"
+    assert Settings().thread_limit == anyios_default_limit()
+
+
+def test_the_default_limit_is_anyios_own(client):
+    assert client.get("/lab/threads").json() == {"limit": anyios_default_limit(), "in_use": 0}
 
 
 def test_the_lifespan_sets_the_limit_from_the_settings(stage_env, monkeypatch):
@@ -60,11 +79,30 @@ CALLS = 6
 SECONDS = 0.3
 
 
+def measured(url: str) -> bench.Measurement:
+    """bench.thread_limit's measurement, with CALLS calls of SECONDS each instead of its own."""
+
+    async def fire() -> bench.Measurement:
+        async with bench.client_for(url) as http:
+            return await bench.thread_limit(http)
+
+    saved = bench.THREAD_REQUESTS, bench.CALL_SECONDS
+    bench.THREAD_REQUESTS, bench.CALL_SECONDS = CALLS, SECONDS
+    try:
+        return asyncio.run(fire())
+    finally:
+        bench.THREAD_REQUESTS, bench.CALL_SECONDS = saved
+
+
 def test_past_the_limit_requests_wait_for_a_thread_and_a_higher_limit_serves_them_at_once(served):
     with served(thread_limit=str(CALLS // 2)) as url:
-        limited = timed_concurrently(url, "/lab/threads/blocking-call", CALLS, seconds=SECONDS)
+        limited = measured(url)
     with served(thread_limit=str(CALLS)) as url:
-        raised = timed_concurrently(url, "/lab/threads/blocking-call", CALLS, seconds=SECONDS)
-    # Three threads for six calls: two rounds, so at least twice the wait, whatever the noise.
-    assert limited >= 2 * SECONDS * 0.95
-    assert raised * 1.3 < limited, f"limit {CALLS}: {raised:.2f} s, limit {CALLS // 2}: {limited:.2f} s"
+        raised = measured(url)
+    # Counted, not timed: a busy machine slows every call, but no more calls can
+    # hold a thread at once than the pool lends out.
+    assert limited.at_once == CALLS // 2, limited
+    assert raised.at_once == CALLS, raised
+    assert limited.verdict.startswith("in 2 rounds") and raised.verdict.startswith("in one round")
+    # Two rounds of SECONDS each cannot take less than twice SECONDS, however fast the machine.
+    assert limited.seconds >= 2 * SECONDS * 0.95
