@@ -18,7 +18,9 @@ from fastapi.security import HTTPBearer, OAuth2PasswordBearer
 from fastapi.testclient import TestClient
 from passlib.context import CryptContext
 
+from lessons.s06_oauth2_jwt.jose_codec import JoseCodec
 from lessons.s06_oauth2_jwt.passwords import PasswordHasher
+from lessons.s06_oauth2_jwt.pyjwt_codec import PyJWTCodec
 from lessons.s06_oauth2_jwt.tokens import InvalidToken, TokenService
 
 from ..auth_helpers import ACME, ADA, bearer, log_in, register
@@ -146,10 +148,11 @@ def test_pitfall_algorithm_confusion_a_public_key_used_as_an_hmac_secret():
         jwt.decode(forged, public_key, algorithms=["HS256"])
 
 
-@pytest.fixture
-def tokens() -> TokenService:
+@pytest.fixture(params=[PyJWTCodec(), JoseCodec()], ids=lambda codec: codec.name)
+def tokens(request) -> TokenService:
     return TokenService(
         KEY,
+        codec=request.param,
         issuer="storefront-api",
         audience="storefront",
         access_lifetime=timedelta(minutes=15),
@@ -157,7 +160,7 @@ def tokens() -> TokenService:
     )
 
 
-def test_fixed_pyjwt_with_the_algorithm_pinned_refuses_both(tokens):
+def test_fixed_either_library_with_the_algorithm_pinned_refuses_both(tokens):
     unsigned = unsigned_token({"alg": "none"}, forged_claims())
     rs256 = unsigned_token({"alg": "RS256"}, forged_claims(), b"signature")
     for token in (unsigned, rs256):
