@@ -16,6 +16,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display needed: the notebook shows the figure it is handed
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
+from IPython import get_ipython  # noqa: E402
+from IPython.core.pylabtools import select_figure_formats  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from pygments import highlight  # noqa: E402
@@ -23,6 +25,21 @@ from pygments.formatters import HtmlFormatter  # noqa: E402
 from pygments.lexers import DiffLexer  # noqa: E402
 
 BRANCHES = ("├── ", "└── ")
+
+
+def show_figures_as_png() -> None:
+    """In a notebook, display each Figure a cell hands back as a PNG image, stored with the outputs.
+
+    The notebook's own (inline) backend would register that, but Agg, chosen above so
+    that nothing needs a display, registers nothing: a Figure would show only as its
+    text, "<Figure size ... with 1 Axes>".
+    """
+    shell = get_ipython()
+    if shell is not None:
+        select_figure_formats(shell, {"png"})
+
+
+show_figures_as_png()
 
 
 def coloured_diff(diff: str) -> HTML:
