@@ -1,7 +1,12 @@
 """The notebooks' pictures: drawn from the same data the notebooks print and assert on."""
 
+import nbformat
+
 from workbook.dependency_tree import dependency_tree
 from workbook.pictures import bar_chart, coloured_diff, draw_dependency_graph, parse_tree
+from workbook.stages import ROOT, load_stages
+
+STAGES = load_stages()
 
 TREE = """POST /users -> register_user
 └── get_user_service
@@ -50,3 +55,17 @@ def test_a_chart_labels_each_bar_with_its_measured_number():
     figure = bar_chart({"inline": 1.23, "process pool": 0.0456}, "slowest ping", "s")
     labels = [text.get_text() for text in figure.axes[0].texts]
     assert labels == ["1.23 s", "0.0456 s"]
+
+
+def test_every_figure_a_notebook_shows_is_stored_as_an_image():
+    # Agg registers no display of its own: without workbook.pictures asking for PNGs, a chart is
+    # stored as its text only ("<Figure size ... with 1 Axes>") and the reader sees no picture.
+    missing = []
+    for stage in STAGES:
+        notebook = nbformat.read(ROOT / stage.notebook, as_version=4)
+        for number, cell in enumerate(notebook.cells):
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if data.get("text/plain", "").startswith("<Figure") and "image/png" not in data:
+                    missing.append(f"{stage.notebook} cell {number}")
+    assert missing == [], "these figures were stored without their picture"

@@ -1,6 +1,7 @@
 """Attacks on the tokens and the log-in, from RFC 8725 (JWT BCP), RFC 9700 (OAuth 2.0 security
 BCP) and OWASP's authentication and JWT cheat sheets. Each must end in the exact status shown,
-never 500, and never in a token that works.
+never 500, and never in a token that works. Each runs once with each JWT library the token service
+can use (WORKBOOK_JWT_LIBRARY): PyJWT and python-jose must refuse the same tokens.
 
 Every stage with tokens imports these tests into its test_security.py, so they run against that
 stage's app (the `client`, `limited_client` and `ada` fixtures its conftest.py provides): a later
@@ -34,6 +35,24 @@ from .auth_helpers import (
     sign,
     token_service,
 )
+
+
+@pytest.fixture(params=["pyjwt", "jose"])
+def jwt_library(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def auth_env(auth_env, jwt_library, monkeypatch) -> None:
+    # The stage's own auth_env, plus the library: every test of the importing module runs with each.
+    monkeypatch.setenv("WORKBOOK_JWT_LIBRARY", jwt_library)
+
+
+def test_the_app_signs_and_checks_with_the_library_the_setting_names(client, ada, jwt_library):
+    # Without this, a setting the app ignored would run every attack twice against one library.
+    assert token_service(client).codec.name == jwt_library
+    assert me(client, ada["access_token"]).status_code == 200
+
 
 # --- No credentials, or not a bearer token --------------------------------------------------------
 # (No token at all: the challenge names what the route needs, which changes from stage to stage,

@@ -8,19 +8,16 @@ picture is for reading, the print is for checking.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import matplotlib
 
-# Agg draws without a display, for tests and scripts. A notebook's kernel names its
-# inline backend in MPLBACKEND; that one is kept, since it is what turns a figure a
-# cell returns into the image stored in the notebook.
-if "inline" not in os.environ.get("MPLBACKEND", ""):
-    matplotlib.use("Agg")
+matplotlib.use("Agg")  # draws without a display: in notebooks, tests and scripts alike
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
+from IPython import get_ipython  # noqa: E402
+from IPython.core.pylabtools import select_figure_formats  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from pygments import highlight  # noqa: E402
@@ -28,6 +25,21 @@ from pygments.formatters import HtmlFormatter  # noqa: E402
 from pygments.lexers import DiffLexer  # noqa: E402
 
 BRANCHES = ("├── ", "└── ")
+
+
+def show_figures_as_png() -> None:
+    """In a notebook, display each Figure a cell hands back as a PNG image, stored with the outputs.
+
+    The notebook's own (inline) backend would register that, but Agg, chosen above so
+    that nothing needs a display, registers nothing: a Figure would show only as its
+    text, "<Figure size ... with 1 Axes>".
+    """
+    shell = get_ipython()
+    if shell is not None:
+        select_figure_formats(shell, {"png"})
+
+
+show_figures_as_png()
 
 
 def coloured_diff(diff: str) -> HTML:

@@ -1,10 +1,12 @@
 """Password rules and bcrypt hashing, through passlib.
 
 `import passlib` here is libpass, the maintained fork of passlib. passlib 1.7.4,
-the last release of the original, breaks with bcrypt 4.1 and later: it reads
-`bcrypt.__about__` (removed in bcrypt 4.1) and, on its first hash, probes for an
-old bcrypt bug by hashing a 255-byte password, which bcrypt 5 refuses with a
-ValueError. libpass keeps the same API and works with bcrypt 5.
+the last release of the original, reads `bcrypt.__about__`, which bcrypt 4.1
+removed: with bcrypt 4.1 to 4.3 it logs that as a trapped error and works on,
+silently hashing only the first 72 bytes of a longer password. With bcrypt 5 it
+fails: on its first hash it probes for an old bcrypt bug with a 255-byte
+password, which bcrypt 5 refuses with a ValueError. libpass keeps the same API
+and works with bcrypt 5.
 
 bcrypt reads at most 72 BYTES of a password. Older bcrypt releases silently
 ignored the rest, so two long passwords sharing their first 72 bytes were the

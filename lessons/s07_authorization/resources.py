@@ -20,10 +20,13 @@ from sqlalchemy import Engine
 
 from .database import create_db_engine
 from .demo_admins import seed_demo_admins
+from .jose_codec import JoseCodec
+from .jwt_codec import JwtCodec
 from .logging_config import configure_logging
 from .media import ImageStore
 from .passwords import PasswordHasher
 from .permissions import PermissionCache
+from .pyjwt_codec import PyJWTCodec
 from .redis_client import create_redis
 from .revocation import TokenRevocation
 from .roles import seed_role_permissions
@@ -31,6 +34,9 @@ from .settings import Settings, get_settings
 from .signing_keys import signing_key
 from .tenancy import open_tenants, schema_for
 from .tokens import TokenService
+
+# The JWT libraries the token service can use, by the name WORKBOOK_JWT_LIBRARY gives.
+JWT_CODECS: dict[str, type[JwtCodec]] = {"pyjwt": PyJWTCodec, "jose": JoseCodec}
 
 
 @asynccontextmanager
@@ -72,6 +78,7 @@ def open_token_service(settings: Settings) -> TokenService:
         )
     return TokenService(
         key,
+        codec=JWT_CODECS[settings.jwt_library](),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         access_lifetime=timedelta(minutes=settings.access_token_minutes),

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     # The HS256 signing key. None means the development key, announced at start-up
     # and refused in production. Make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"
     jwt_secret_key: SecretStr | None = None
+    # The library that signs and checks the tokens (jwt_codec.py): PyJWT, or
+    # python-jose for code that already uses it. Both refuse the same tokens.
+    jwt_library: Literal["pyjwt", "jose"] = "pyjwt"
     jwt_issuer: str = "storefront-api"
     jwt_audience: str = "storefront"
     access_token_minutes: int = Field(default=15, ge=1, le=60)

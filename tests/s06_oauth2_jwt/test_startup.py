@@ -1,12 +1,18 @@
 """The signing key and the demo admins: what the app says, and refuses, when it starts."""
 
+from datetime import timedelta
+
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
+from lessons.s06_oauth2_jwt.jose_codec import JoseCodec
 from lessons.s06_oauth2_jwt.main import app
+from lessons.s06_oauth2_jwt.pyjwt_codec import PyJWTCodec
 from lessons.s06_oauth2_jwt.settings import Settings, get_settings
 from lessons.s06_oauth2_jwt.signing_keys import DEVELOPMENT_KEY, InsecureConfiguration, signing_key
+from lessons.s06_oauth2_jwt.tokens import TokenService
 
 from ..auth_helpers import ACME, log_in, log_in_as_admin
 from .conftest import serve
@@ -86,3 +92,25 @@ def test_the_defaults_are_realistic():
     assert settings.bcrypt_rounds == 12
     assert (settings.access_token_minutes, settings.refresh_token_days) == (15, 7)
     assert signing_key(Settings(jwt_secret_key=SECRET)) == (SECRET, False)
+
+
+def test_a_jwt_library_the_app_does_not_have_an_adapter_for_stops_it_starting(auth_env, monkeypatch):
+    with pytest.raises(ValidationError, match="'pyjwt' or 'jose'"):
+        start(monkeypatch, jwt_library="authlib")
+
+
+@pytest.mark.parametrize(("signer", "checker"), [(PyJWTCodec(), JoseCodec()), (JoseCodec(), PyJWTCodec())])
+def test_a_token_signed_with_one_library_is_accepted_by_the_other(signer, checker):
+    # The two adapters speak the same JWT: switching WORKBOOK_JWT_LIBRARY logs nobody out.
+    def service(codec) -> TokenService:
+        return TokenService(
+            SECRET,
+            codec=codec,
+            issuer="storefront-api",
+            audience="storefront",
+            access_lifetime=timedelta(minutes=15),
+            refresh_lifetime=timedelta(days=7),
+        )
+
+    issued = service(signer).issue("access", user_id=7, tenant="acme", version=2, scopes=["me"], family="f" * 32)
+    assert service(checker).decode(issued.token, expected="access") == issued.claims
