@@ -116,6 +116,29 @@ def test_eager_mode_hides_routing_a_real_worker_never_runs_the_task(stack, eager
     )
 
 
+def test_an_eager_apply_passes_where_a_real_worker_refuses_the_message(stack, eager):
+    """The erratum: an eager fixture plus `.apply()` runs the task here whatever the
+    configuration, so it passes with a client that pickles its messages; the real
+    worker, which accepts JSON only, refuses the message and the task never runs."""
+    from lessons.s04_celery.tasks import send_welcome_email
+
+    assert send_welcome_email.apply(("acme", 404)).state == "SUCCESS", "the eager test notices nothing"
+
+    broken = client_app(stack)
+    broken.conf.task_serializer = "pickle"
+    refused = broken.send_task(TASK, args=["acme", 404])
+    deadline = time.monotonic() + 20
+    while not any("untrusted content" in line for line in stack.lines("worker")):
+        assert time.monotonic() < deadline, "the worker said nothing about the pickled message"
+        time.sleep(0.05)
+    control = client_app(stack).send_task(TASK, args=["acme", 404])
+    status, _ = wait_for_state(stack.app_url, control.id)
+    assert status["state"] == "SUCCESS", "a JSON message sent after it has run..."
+    assert httpx2.get(f"{stack.app_url}/tasks/{refused.id}").json()["state"] == "PENDING", (
+        "...while the pickled one was refused and dropped: the real-worker test catches the broken client"
+    )
+
+
 def test_the_worker_met_no_broker_error_along_the_way(stack):
     """Runs last: nothing the worker sent the broker (scripts included) was refused."""
     refused = [line for line in stack.lines("worker") if "ResponseError" in line or "unknown command" in line]
