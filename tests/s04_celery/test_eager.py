@@ -70,7 +70,8 @@ def test_pitfall_apply_runs_here_whatever_the_configuration(eager, monkeypatch):
     """`.apply()` neither serializes nor sends: with eager mode off and a serializer the
     worker refuses, it still succeeds. A test built on it checks the task's code and
     nothing of the worker (test_worker.py has the test that catches the broken client)."""
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    # Eager mode off (the eager fixture turns it off again at the end, so no monkeypatch to undo out of order).
+    celery_app.conf.task_always_eager = False
     monkeypatch.setitem(celery_app.conf, "task_serializer", "pickle")
     result = send_welcome_email.apply(("acme", 404))
     assert (result.state, result.result) == ("SUCCESS", {"outcome": "no such user", "user_id": 404})
