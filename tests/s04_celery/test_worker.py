@@ -44,8 +44,12 @@ def test_while_the_mail_server_is_down_the_task_retries_then_succeeds(stack):
     stack.mail.stop()
     try:
         body = register(stack, "grace@example.com", "Grace")
+        # The state moves on while polled (RETRY, then STARTED on the next attempt): wait for an
+        # answer that carries both the state and the error asserted below.
         status, seen = wait_for_state(
-            stack.app_url, body["task_id"], done=lambda s: s["state"] == "RETRY" and s["retries"] >= 2
+            stack.app_url,
+            body["task_id"],
+            done=lambda s: s["state"] == "RETRY" and s["retries"] >= 2 and "Connection refused" in (s["error"] or ""),
         )
         assert status["state"] == "RETRY", seen
         assert "Connection refused" in status["error"]
