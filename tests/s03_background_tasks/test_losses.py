@@ -1,6 +1,7 @@
 """What BackgroundTasks loses, shown on a real server: the client already has its 2xx."""
 
 import logging
+import signal
 import time
 from pathlib import Path
 
@@ -86,3 +87,28 @@ def test_after_a_restart_nothing_resumes_the_lost_work(served_with_files, tmp_pa
         later = httpx2.get(f"{restarted}/users/1/profile-image", headers=ACME).json()
     assert (first["width"], first["thumbnails"], later["thumbnails"]) == (4000, [], [])
     assert not any(Path(media).rglob("thumbnail-*.png"))
+
+
+def test_a_graceful_stop_finishes_the_job_in_flight_and_a_kill_loses_it(tmp_path):
+    """SIGTERM (a deploy's first signal): uvicorn waits for the running background task; SIGKILL does not."""
+    stops = {}
+    for how in (signal.SIGTERM, signal.SIGKILL):
+        folder = tmp_path / how.name
+        env = {
+            "WORKBOOK_MEDIA_DIR": str(folder / "media"),
+            "WORKBOOK_DATABASE_URL": f"sqlite:///{tmp_path / how.name}.db",
+        }
+        with served_in_a_process(env) as (process, url):
+            httpx2.post(f"{url}/users", json=ADA, headers=ACME)
+            files = {"file": ("me.png", large_png(), "image/png")}
+            response = httpx2.post(f"{url}/users/1/profile-image", files=files, headers=ACME)
+            signalled = time.monotonic()
+            process.send_signal(how)
+            process.wait(timeout=30)
+            stops[how] = time.monotonic() - signalled
+        assert response.status_code == 202
+    # The graceful stop took as long as the rest of the job; wait three times that after the kill.
+    time.sleep(3 * stops[signal.SIGTERM])
+    made = {how: sorted(path.name for path in (tmp_path / how.name).rglob("thumbnail-*.png")) for how in stops}
+    assert made[signal.SIGTERM] == ["thumbnail-150.png", "thumbnail-300.png", "thumbnail-600.png"]
+    assert made[signal.SIGKILL] == []

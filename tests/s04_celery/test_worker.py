@@ -45,8 +45,12 @@ def test_while_the_mail_server_is_down_the_task_retries_then_succeeds(stack):
     stack.mail.stop()
     try:
         body = register(stack, "grace@example.com", "Grace")
+        # The state moves on while polled (RETRY, then STARTED on the next attempt): wait for an
+        # answer that carries both the state and the error asserted below.
         status, seen = wait_for_state(
-            stack.app_url, body["task_id"], done=lambda s: s["state"] == "RETRY" and s["retries"] >= 2
+            stack.app_url,
+            body["task_id"],
+            done=lambda s: s["state"] == "RETRY" and s["retries"] >= 2 and "Connection refused" in (s["error"] or ""),
         )
         assert status["state"] == "RETRY", seen
         assert "Connection refused" in status["error"]
@@ -138,6 +142,29 @@ def test_eager_mode_hides_routing_a_real_worker_never_runs_the_task(stack, eager
     assert status["state"] == "SUCCESS", "a task on the worker's queue, sent after it, has finished..."
     assert httpx2.get(f"{stack.app_url}/tasks/{lost.id}").json()["state"] == "PENDING", (
         "...while the one on the 'emails' queue is still waiting: the worker consumes only 'celery'"
+    )
+
+
+def test_an_eager_apply_passes_where_a_real_worker_refuses_the_message(stack, eager):
+    """The erratum: an eager fixture plus `.apply()` runs the task here whatever the
+    configuration, so it passes with a client that pickles its messages; the real
+    worker, which accepts JSON only, refuses the message and the task never runs."""
+    from lessons.s04_celery.tasks import send_welcome_email
+
+    assert send_welcome_email.apply(("acme", 404)).state == "SUCCESS", "the eager test notices nothing"
+
+    broken = client_app(stack)
+    broken.conf.task_serializer = "pickle"
+    refused = broken.send_task(TASK, args=["acme", 404])
+    deadline = time.monotonic() + 20
+    while not any("untrusted content" in line for line in stack.lines("worker")):
+        assert time.monotonic() < deadline, "the worker said nothing about the pickled message"
+        time.sleep(0.05)
+    control = client_app(stack).send_task(TASK, args=["acme", 404])
+    status, _ = wait_for_state(stack.app_url, control.id)
+    assert status["state"] == "SUCCESS", "a JSON message sent after it has run..."
+    assert httpx2.get(f"{stack.app_url}/tasks/{refused.id}").json()["state"] == "PENDING", (
+        "...while the pickled one was refused and dropped: the real-worker test catches the broken client"
     )
 
 

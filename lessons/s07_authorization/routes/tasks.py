@@ -17,14 +17,16 @@ def task_status(task_id: str) -> TaskStatus:
     until a worker reports. (STARTED is reported only because the app sets
     task_track_started.)
     """
-    result = celery_app.AsyncResult(task_id)
-    state = result.state
+    # One read of the task's record. Reading the state, then the details, could straddle
+    # the task's next step (RETRY, then STARTED) and pair a state with another's details.
+    record = celery_app.backend.get_task_meta(task_id)
+    state = record["status"]
     answer = TaskStatus(task_id=task_id, state=state)
     if state == "PENDING":
         return answer
-    answer.retries = result.retries
+    answer.retries = record.get("retries")
     if state == "SUCCESS":
-        answer.result = result.result
+        answer.result = record["result"]
     elif state in ("RETRY", "FAILURE"):
-        answer.error = repr(result.info)  # the exception the task raised or is retrying on
+        answer.error = repr(record["result"])  # the exception the task raised or is retrying on
     return answer
