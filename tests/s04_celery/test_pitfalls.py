@@ -148,7 +148,9 @@ def test_fixed_an_email_message_sent_with_send_message_carries_the_name(mail_ser
     zoe = User(email=ZOE.addr_spec, name=ZOE.display_name)
     message = welcome_message(sender, zoe, welcome_message_id(sender, "acme", 1))
     message.replace_header("To", ZOE)
-    SmtpMailSender("127.0.0.1", mail_server.port, timeout=5).send(message)
+    accepted = []
+    SmtpMailSender("127.0.0.1", mail_server.port, timeout=5).send(message, accepted=lambda: accepted.append(True))
+    assert accepted == [True], "the sender says when the server took the message"
     [stored] = messages(mail_server.directory)
     assert b"To: =?utf-8?" in stored.read_bytes(), "the name travels as an RFC 2047 encoded word"
     received = read_message(stored)
