@@ -44,9 +44,14 @@ def too_large(limit: int) -> HTTPException:
     return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"The file is larger than the limit of {limit:,} bytes")
 
 
+def invalid_file(kind: str, message: str) -> RequestValidationError:
+    """A 422 in the shape of every other one: `detail` is a list of problems, each with its `loc`."""
+    return RequestValidationError([{"type": kind, "loc": ("body", FIELD), "msg": message, "input": None}])
+
+
 def missing_file() -> RequestValidationError:
     # The same 422 FastAPI gives for a missing `file: UploadFile`, so clients see no difference.
-    return RequestValidationError([{"type": "missing", "loc": ("body", FIELD), "msg": "Field required", "input": None}])
+    return invalid_file("missing", "Field required")
 
 
 class FilePart:
@@ -79,7 +84,7 @@ class FilePart:
             _, options = parse_options_header(bytes(self._value))
             self._is_file = options.get(b"name") == FIELD.encode()
             if self._is_file and self.found:
-                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "Send one file, not several")
+                raise invalid_file("value_error", "Send one file, not several")
             self.found = self.found or self._is_file
         self._header.clear()
         self._value.clear()
@@ -122,7 +127,7 @@ async def receive_upload(request: Request, settings: SettingsDep) -> bytes:
     if not part.found:
         raise missing_file()
     if not part.data:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "The uploaded file is empty")
+        raise invalid_file("value_error", "The uploaded file is empty")
     return bytes(part.data)
 
 

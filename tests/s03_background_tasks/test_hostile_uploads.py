@@ -361,5 +361,6 @@ def test_a_malformed_upload_is_a_clear_4xx(ada, media_files, content, content_ty
 def test_two_files_in_one_upload_are_refused(ada, media_files):
     files = [("file", ("a.png", png(), "image/png")), ("file", ("b.png", png(), "image/png"))]
     response = ada.post("/users/1/profile-image", files=files, headers=ACME)
-    assert (response.status_code, response.json()) == (422, {"detail": "Send one file, not several"})
+    problem = {"type": "value_error", "loc": ["body", "file"], "msg": "Send one file, not several"}
+    assert (response.status_code, response.json()) == (422, {"detail": [problem]})
     assert media_files() == []

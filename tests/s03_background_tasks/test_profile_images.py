@@ -124,7 +124,8 @@ def test_a_failed_commit_leaves_the_earlier_image_as_it_was(ada, rows, media_roo
 @pytest.mark.parametrize(
     ("data", "status", "detail"),
     [
-        (b"", 422, "The uploaded file is empty"),
+        # A 422 in the shape the schema documents for every 422: a list of problems.
+        (b"", 422, [{"type": "value_error", "loc": ["body", "file"], "msg": "The uploaded file is empty"}]),
         (b"GIF89a, or so I claim", 415, "The file is not an image this shop can read (PNG, JPEG, GIF or WebP)"),
         (png()[:-200], 415, "The file is not an image this shop can read (PNG, JPEG, GIF or WebP)"),
     ],
