@@ -23,7 +23,9 @@ from ..lab import Primes
 
 router = APIRouter(tags=["exercises"])
 
-OneLimit = Annotated[int, Field(ge=2, le=2_000_000)]
+# The same bound as the lab's own prime counting: a count any caller may ask for must
+# stay short, or a few requests keep the process pool busy for everyone.
+OneLimit = Annotated[int, Field(ge=2, le=300_000)]
 
 
 @router.get("/lab/primes")
