@@ -80,6 +80,22 @@ def test_a_whole_object_is_not_repeated_in_a_422(client):
     assert len(response.content) < 2_000, f"the body came back in a {len(response.content):,}-byte error"
 
 
+# PostgreSQL's text types have no NUL character: refused at validation, not a 500 at the INSERT.
+@pytest.mark.services
+@pytest.mark.parametrize("client", REGISTERING, ids=[s.number for s in REGISTERING], indirect=True)
+@pytest.mark.parametrize("name", ["Ada\x00Lovelace", "Ada\x00"], ids=["inside", "at-the-end"])
+def test_a_name_with_a_nul_character_answers_422_and_writes_nothing(client, name):
+    response = register_with(client, name=name)
+    assert response.status_code == 422, response.text
+    problem = response.json()["detail"][0]
+    assert (problem["loc"], problem["msg"]) == (
+        ["body", "name"],
+        "Value error, The text must not contain the NUL character",
+    )
+    # Nothing was written: the same email registers afterwards as a new account.
+    assert register_with(client, name="Ada Lovelace").status_code in (200, 201)
+
+
 @pytest.mark.parametrize("client", WITH_USER_IDS, ids=[s.number for s in WITH_USER_IDS], indirect=True)
 @pytest.mark.parametrize("user_id", ["2147483648", "9223372036854775808", "0", "-1"])
 def test_an_id_the_database_cannot_hold_is_a_422(client, user_id):

@@ -67,17 +67,6 @@ def test_docs_list_the_user_routes(client):
     assert {"/users", "/users/{email}", "/products", "/health"} <= paths.keys()
 
 
-# PostgreSQL's text types have no NUL character: refused at validation with a 422, not a 500 at the INSERT.
-@pytest.mark.parametrize("name", ["Ada\x00Lovelace", "Ada\x00"], ids=["inside", "at-the-end"])
-@pytest.mark.services
-def test_a_name_with_a_nul_character_answers_422_and_writes_nothing(client, rows, name):
-    response = client.post("/users", json={"email": "ada@example.com", "name": name})
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "name"]
-    assert response.json()["detail"][0]["msg"] == "Value error, The text must not contain the NUL character"
-    assert rows(User) == 0
-
-
 @pytest.mark.services
 def test_a_nul_in_a_path_email_answers_422(client):
     client.post("/users", json=ADA)
