@@ -1,0 +1,35 @@
+"""The exception handlers: each domain exception answered with its HTTP status.
+
+The services raise plain Python exceptions and know nothing of HTTP; this is the
+one place that decides what the client sees for each. A request that does not fit
+its schema is answered by validation_errors.py.
+"""
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from .profile_images import ProfileImageNotFound, ThumbnailNotFound
+from .repositories import EmailAlreadyRegistered
+from .services import UserNotFound
+from .validation_errors import invalid_request
+
+# Each exception the services raise, and the status it answers with.
+STATUSES: dict[type[Exception], int] = {
+    UserNotFound: status.HTTP_404_NOT_FOUND,
+    ProfileImageNotFound: status.HTTP_404_NOT_FOUND,
+    ThumbnailNotFound: status.HTTP_404_NOT_FOUND,
+    EmailAlreadyRegistered: status.HTTP_409_CONFLICT,
+}
+
+
+async def domain_error(request: Request, error: Exception) -> JSONResponse:
+    """The status registered for the error's class (or the nearest base class), its message as the detail."""
+    code = next(STATUSES[cls] for cls in type(error).__mro__ if cls in STATUSES)
+    return JSONResponse({"detail": str(error)}, status_code=code)
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    for error_class in STATUSES:
+        app.add_exception_handler(error_class, domain_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)

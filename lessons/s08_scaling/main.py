@@ -1,0 +1,41 @@
+"""Stage 08: scaling. The connection pool, tiered caching and one shared HTTP client, measured.
+
+Serve it with `make serve LESSON=08` and open /docs. Click Authorize and log in
+as admin@acme.example (password: storefront-demo-admin, client_id: acme; tick
+the scopes you want): the admin routes of acme are open to you. A new user is a
+customer; PUT /admin/users/{user_id}/role makes them staff or admin. Every
+/users route still needs an X-Tenant-ID header. This module is the app's table
+of contents: resources in resources.py, exception handlers in errors.py, each
+feature a router in routes/.
+"""
+
+from fastapi import FastAPI
+
+from .api_docs import serve_docs_offline
+from .errors import register_error_handlers
+from .resources import lifespan
+from .routes import admin, analytics, auth, health, products, profile_images, tasks, users
+
+app = FastAPI(
+    title="Storefront API",
+    version="stage 08",
+    summary="Scaling: a watched connection pool, tiered caching and a shared HTTP client.",
+    lifespan=lifespan,
+    # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
+    docs_url=None,
+    redoc_url=None,
+    # The Authorize dialog opens with client_id (the tenant) filled in, and a reload keeps the log-in.
+    swagger_ui_init_oauth={"clientId": "acme"},
+    swagger_ui_parameters={"persistAuthorization": True},
+)
+serve_docs_offline(app)
+register_error_handlers(app)
+
+app.include_router(health.router)
+app.include_router(products.router)
+app.include_router(auth.router)
+app.include_router(users.router)
+app.include_router(admin.router)
+app.include_router(profile_images.router)
+app.include_router(analytics.router)
+app.include_router(tasks.router)

@@ -1,0 +1,64 @@
+"""The /users routes: register (which queues a welcome email), your own account, read and edit a user.
+
+Each counts against the caller's rate limit: `rate_limiter` runs for its side
+effect, and as it needs the tenant, no user route runs without a valid
+X-Tenant-ID either.
+"""
+
+from fastapi import APIRouter, Depends, HTTPException, Security, status
+
+from ..authentication import MeDep
+from ..dependencies import TenantDep, UserServiceDep, WelcomeQueueDep
+from ..path_params import UserId
+from ..permissions import OwnerOrPermission, can_edit_user
+from ..rate_limiting import rate_limiter
+from ..schemas import PasswordChange, ProfileUpdate, Registration, UserCreate, UserOut
+from ..services import WrongPassword
+
+router = APIRouter(tags=["users"], dependencies=[Depends(rate_limiter)])
+
+
+# Plain `def`, not `async def`: the session does blocking I/O, so FastAPI runs
+# these in its thread pool and the event loop stays free.
+@router.post("/users/register", status_code=status.HTTP_201_CREATED)
+def register_user(body: UserCreate, tenant: TenantDep, users: UserServiceDep, queue: WelcomeQueueDep) -> Registration:
+    # register() has committed: a worker that picks the task up at once finds the
+    # user. Queue before the commit and it could look for a row that is not there yet.
+    user = users.register(body.email, body.name, body.password)
+    # The fast path. If the broker is unreachable this raises and the request answers
+    # 500, but the email is not lost: register() saved it in the outbox with the
+    # user, and the outbox relay queues it later (outbox.py).
+    task_id = queue(tenant.id, user.id)
+    return Registration(user=UserOut.model_validate(user), task_id=task_id)
+
+
+# Declared before /users/{user_id}, or "me" would be read as an id (and refused as not a number).
+@router.get("/users/me")
+def read_me(user: MeDep) -> UserOut:
+    return user
+
+
+@router.post("/users/me/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(body: PasswordChange, user: MeDep, users: UserServiceDep) -> None:
+    try:
+        users.change_password(user, body.current_password, body.new_password)
+    except WrongPassword as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from error
+
+
+# A user is addressed by id: an email can change, and does not belong in URLs
+# (and so in access logs).
+# Ownership: yourself with the "me" scope; anyone else needs the users:read
+# scope AND a role that holds users:read. The 404 comes last, so a caller who
+# may not read others cannot probe which ids exist.
+@router.get(
+    "/users/{user_id}",
+    dependencies=[Security(OwnerOrPermission("users:read", scope="users:read"), scopes=["me"])],
+)
+def get_user(user_id: UserId, users: UserServiceDep) -> UserOut:
+    return users.get(user_id)
+
+
+@router.patch("/users/{user_id}", dependencies=[Security(can_edit_user, scopes=["me"])])
+def update_user(user_id: UserId, body: ProfileUpdate, users: UserServiceDep) -> UserOut:
+    return users.update_profile(users.get(user_id), name=body.name)
