@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from .auth_helpers import ACME, ADA, GRACE, bearer, log_in_as_admin, register
+from .auth_helpers import ACME, ADA, GRACE, bearer, log_in_as_admin, register, stage_module, user_as_shown
 
 
 def png() -> bytes:
@@ -29,7 +29,7 @@ def upload(client, user_id: int, token: str | None):
 
 def check_registering_queues_the_welcome_email(client: TestClient, get_welcome_queue: Callable, fields: dict) -> None:
     """Ada registers with the stage's welcome queue (its `get_welcome_queue` dependency) replaced by
-    a recorder: the user is saved, then queued. `fields` are what the stage answers for a new user
+    a recorder: the user is saved, then queued. `fields` are what the stage stores for a new user
     besides id, email and name, which is what changes from stage to stage."""
     queued: list[tuple[str, int]] = []
 
@@ -39,17 +39,23 @@ def check_registering_queues_the_welcome_email(client: TestClient, get_welcome_q
 
     client.app.dependency_overrides[get_welcome_queue] = lambda: record
     response = client.post("/users/register", json=ADA, headers=ACME)
-    assert response.status_code == 201
-    assert response.json() == {
-        "user": {"id": 2, "email": ADA["email"], "name": ADA["name"], **fields},
-        "task_id": "a-task-id",
-    }
+    assert response.status_code == 202
+    assert "a-task-id" not in response.text  # a task id would tell a welcome from a notice
     assert queued == [("acme", 2)]
+    assert user_as_shown(client, ADA["email"]) == {"id": 2, "email": ADA["email"], "name": ADA["name"], **fields}
 
 
-def test_with_nothing_running_the_task_is_queued_in_process_and_stays_pending(client):
-    task_id = client.post("/users/register", json=ADA, headers=ACME).json()["task_id"]
-    assert client.get(f"/tasks/{task_id}").json()["state"] == "PENDING"
+def test_with_nothing_running_the_welcome_task_is_queued_in_process_and_stays_pending(client):
+    dependencies = stage_module(client, "dependencies")
+    task_ids: list[str] = []
+
+    def queue_and_keep_the_id(tenant_id: str, user_id: int) -> str:
+        task_ids.append(dependencies.queue_welcome_email(tenant_id, user_id))
+        return task_ids[-1]
+
+    client.app.dependency_overrides[dependencies.get_welcome_queue] = lambda: queue_and_keep_the_id
+    assert client.post("/users/register", json=ADA, headers=ACME).status_code == 202
+    assert client.get(f"/tasks/{task_ids[0]}").json()["state"] == "PENDING"
 
 
 def test_a_user_uploads_their_own_profile_image(client, ada):

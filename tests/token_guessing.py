@@ -8,6 +8,7 @@ somewhere new.
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx2
 import pytest
@@ -41,13 +42,16 @@ def masked(response) -> tuple[int, str]:
 
 
 @pytest.fixture
-def served(auth_env, stage_app, monkeypatch) -> Iterator[str]:
+def served(auth_env, stage_app, database_url, monkeypatch, tmp_path) -> Iterator[str]:
     # The first wait is long enough (60 s) that nothing in a test outlives it, however busy
     # the machine; the per-address budget of the log-in route stays at its default, 10 a minute.
     monkeypatch.setenv("WORKBOOK_LOGIN_BACKOFF_FIRST_SECONDS", "60")
+    if database_url == "sqlite://":
+        # A file, not memory: Ada is registered here, in this process, and the server must find her.
+        monkeypatch.setenv("WORKBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    with contextmanager(stage_app.serve)() as client:
+        register(client, ADA)  # the database outlives this client: the file is the test's
     with stage_app.running() as url:
-        with from_address(url, HOME) as home:
-            assert home.post("/users/register", json=ADA).status_code == 201
         yield url
 
 

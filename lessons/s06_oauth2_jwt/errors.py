@@ -10,7 +10,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from .profile_images import ProfileImageNotFound, ThumbnailNotFound
-from .repositories import EmailAlreadyRegistered
 from .services import UserNotFound
 from .validation_errors import invalid_request
 
@@ -19,7 +18,6 @@ STATUSES: dict[type[Exception], int] = {
     UserNotFound: status.HTTP_404_NOT_FOUND,
     ProfileImageNotFound: status.HTTP_404_NOT_FOUND,
     ThumbnailNotFound: status.HTTP_404_NOT_FOUND,
-    EmailAlreadyRegistered: status.HTTP_409_CONFLICT,
 }
 
 

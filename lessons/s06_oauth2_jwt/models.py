@@ -33,6 +33,9 @@ class User(Base):
     # Every token carries the version it was issued at; bumping it (a password
     # change) makes all of them stale at once, without a list of what was issued.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when the owner uses the code in their welcome email. Until then the account
+    # cannot log in, so registering someone else's address gains nothing.
+    email_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Deleting a user deletes their profile image's row too (the files go in a background task).
     profile_image: Mapped["ProfileImage | None"] = relationship(back_populates="user", cascade="all, delete-orphan")
     # The welcome email this user is owed, kept until it has gone out (see WelcomeEmail).

@@ -6,10 +6,12 @@ Every token carries the same claims (RFC 7519 names where one exists):
     sub          the user's id, as a string   (RFC 7519 says a string)
     tenant       the tenant it was issued in  a token from acme is refused by globex
     iat, nbf     issued at, not before        aware UTC times
-    exp          expires at                   15 minutes (access), 7 days (refresh)
+    exp          expires at                   15 minutes (access), 7 days (refresh),
+                                              2 days (confirm_email)
     jti          this token's unique id       what logout puts on the denylist
     fam          its refresh family's id      every token of one log-in shares it
-    type         "access" or "refresh"        one is never accepted as the other
+    type         "access", "refresh" or       one is never accepted as another
+                 "confirm_email"
     scopes       what the token allows        a list of strings
     ver          the user's token version     bumped on a password change
 
@@ -43,7 +45,9 @@ COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 LEEWAY = timedelta(seconds=10)
 REGISTERED_CLAIMS = ["iss", "aud", "sub", "iat", "nbf", "exp", "jti"]
 
-TokenType = Literal["access", "refresh"]
+TokenType = Literal["access", "refresh", "confirm_email"]
+# The code in a welcome email (email_confirmation.py) lasts long enough to read one's mail.
+CONFIRMATION_LIFETIME = timedelta(days=2)
 Scope = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z:_]{0,39}$")]
 
 
@@ -99,7 +103,11 @@ class TokenService:
         self.issuer = issuer
         self.audience = audience
         self._rules = DecodeRules(key, [ALGORITHM], issuer, audience, LEEWAY, REGISTERED_CLAIMS)
-        self.lifetimes: dict[TokenType, timedelta] = {"access": access_lifetime, "refresh": refresh_lifetime}
+        self.lifetimes: dict[TokenType, timedelta] = {
+            "access": access_lifetime,
+            "refresh": refresh_lifetime,
+            "confirm_email": CONFIRMATION_LIFETIME,
+        }
 
     def issue(
         self, token_type: TokenType, *, user_id: int, tenant: str, version: int, scopes: list[str], family: str

@@ -1,9 +1,11 @@
 """Welcome emails, sent by a Celery task through this framework-free service.
 
-It is handed a repository, a mail sender, claim-then-confirm markers and a
-logger, so the worker builds it from its resources and a test from fakes.
+It is handed a repository, a mail sender, claim-then-confirm markers, a
+logger and what makes the email's confirmation code, so the worker builds it
+from its resources and a test from fakes.
 """
 
+from collections.abc import Callable
 from typing import Protocol
 
 from structlog.typing import FilteringBoundLogger
@@ -58,6 +60,7 @@ class WelcomeEmails:
         logger: FilteringBoundLogger,
         mail_from: str,
         claim_seconds: int,
+        confirmation_code: Callable[[User], str],
     ) -> None:
         self.tenant_id = tenant_id
         self.users = users
@@ -66,6 +69,7 @@ class WelcomeEmails:
         self.logger = logger.bind(tenant=tenant_id)
         self.mail_from = mail_from
         self.claim_seconds = claim_seconds
+        self.confirmation_code = confirmation_code  # email_confirmation.py
 
     def marker_key(self, user_id: int) -> str:
         return f"welcome-email:{self.tenant_id}:{user_id}"
@@ -91,7 +95,8 @@ class WelcomeEmails:
             # exactly when this delivery arrives). Retry; once the dead run's lease
             # expires, a retry claims the email and sends it.
             raise WelcomeInProgress(user_id)
-        message = welcome_message(self.mail_from, user, welcome_message_id(self.mail_from, self.tenant_id, user_id))
+        message_id = welcome_message_id(self.mail_from, self.tenant_id, user_id)
+        message = welcome_message(self.mail_from, user, message_id, self.confirmation_code(user))
         try:
             # Confirm inside the SMTP conversation, the moment the server said 250.
             self.mailer.send(message, accepted=lambda: self.markers.confirm(key))

@@ -38,4 +38,6 @@ def seed_demo_admins(tenants: TenantRegistry, passwords: PasswordHasher, setting
             hold_startup_lock(session.connection())
             users = UserService(SqlAlchemyUserRepository(session), AuditLog(session), logger, passwords)
             if users.users.get_by_email(demo_admin_email(tenant_id)) is None:
-                users.register(demo_admin_email(tenant_id), "Demo admin", password, role=Role.ADMIN)
+                users.register(
+                    demo_admin_email(tenant_id), "Demo admin", password, role=Role.ADMIN, email_confirmed=True
+                )

@@ -15,7 +15,7 @@ from .api_docs import serve_docs_offline
 from .errors import register_error_handlers
 from .exercises import activity, any_scope
 from .resources import lifespan
-from .routes import admin, analytics, auth, health, products, profile_images, tasks, users
+from .routes import admin, analytics, auth, email_confirmation, health, products, profile_images, tasks, users
 
 app = FastAPI(
     title="Storefront API",
@@ -36,6 +36,7 @@ app.include_router(health.router)
 app.include_router(products.router)
 app.include_router(auth.router)
 app.include_router(users.router)
+app.include_router(email_confirmation.router)
 app.include_router(admin.router)
 app.include_router(profile_images.router)
 app.include_router(analytics.router)

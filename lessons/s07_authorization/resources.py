@@ -7,12 +7,10 @@ resource is one more line in `lifespan`.
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-import structlog
 from anyio import to_thread
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -20,23 +18,16 @@ from sqlalchemy import Engine
 
 from .database import create_db_engine
 from .demo_admins import seed_demo_admins
-from .jose_codec import JoseCodec
-from .jwt_codec import JwtCodec
 from .logging_config import configure_logging
 from .media import ImageStore
 from .passwords import PasswordHasher
 from .permissions import PermissionCache
-from .pyjwt_codec import PyJWTCodec
 from .redis_client import create_redis
 from .revocation import TokenRevocation
 from .roles import seed_role_permissions
 from .settings import Settings, get_settings
-from .signing_keys import signing_key
 from .tenancy import open_tenants, schema_for
-from .tokens import TokenService
-
-# The JWT libraries the token service can use, by the name WORKBOOK_JWT_LIBRARY gives.
-JWT_CODECS: dict[str, type[JwtCodec]] = {"pyjwt": PyJWTCodec, "jose": JoseCodec}
+from .token_service import open_token_service
 
 
 @asynccontextmanager
@@ -66,24 +57,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             "permissions": PermissionCache(redis, settings.permission_cache_seconds),
             "images": ImageStore(open_media_folder(settings, cleanup)),
         }
-
-
-def open_token_service(settings: Settings) -> TokenService:
-    """Signs and checks the JWTs. Better to refuse a bad key now than on the first log-in."""
-    key, is_development_key = signing_key(settings)
-    if is_development_key:
-        structlog.get_logger().warning(
-            "jwt.development_key",
-            detail="tokens are signed with the public development key; set WORKBOOK_JWT_SECRET_KEY",
-        )
-    return TokenService(
-        key,
-        codec=JWT_CODECS[settings.jwt_library](),
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        access_lifetime=timedelta(minutes=settings.access_token_minutes),
-        refresh_lifetime=timedelta(days=settings.refresh_token_days),
-    )
 
 
 def open_database(settings: Settings, cleanup: AsyncExitStack) -> Engine:

@@ -1,4 +1,4 @@
-"""Email: what the welcome message says, and how a message leaves the app.
+"""Email: what the welcome message and the registration notice say, and how a message leaves the app.
 
 Nothing here knows about FastAPI or Celery. `MailSender` is the port the
 services use; `SmtpMailSender` is the adapter that really talks SMTP (smtplib,
@@ -9,12 +9,13 @@ the mail server `python -m workbook serve 04` starts, which keeps every message.
 import smtplib
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import make_msgid, parseaddr
 from typing import Protocol
 
 from .models import User
 
 WELCOME_SUBJECT = "Welcome to the Storefront"
+NOTICE_SUBJECT = "Someone tried to register your email at the Storefront"
 
 
 class MailSender(Protocol):
@@ -55,7 +56,7 @@ def welcome_message_id(mail_from: str, tenant_id: str, user_id: int) -> str:
     return f"<welcome.{tenant_id}.{user_id}@{domain}>"
 
 
-def welcome_message(mail_from: str, user: User, message_id: str) -> EmailMessage:
+def welcome_message(mail_from: str, user: User, message_id: str, confirmation_code: str) -> EmailMessage:
     message = EmailMessage()
     message["Message-ID"] = message_id
     message["From"] = mail_from
@@ -63,7 +64,27 @@ def welcome_message(mail_from: str, user: User, message_id: str) -> EmailMessage
     message["Subject"] = WELCOME_SUBJECT
     message.set_content(
         f"Hello {user.name},\n\n"
-        "your Storefront account is ready. Sign in with this address to start shopping.\n\n"
+        "your Storefront account is almost ready. Confirm this address to log in: send this code\n"
+        "to POST /users/confirm-email (in /docs: Try it out) within two days.\n\n"
+        f"{confirmation_code}\n\n"
+        "The Storefront team\n"
+    )
+    return message
+
+
+def registration_notice(mail_from: str, user: User) -> EmailMessage:
+    """For an account's owner when someone registers their email again; it says nothing new to anyone else."""
+    message = EmailMessage()
+    # Each notice is news of a different attempt: a fresh Message-ID, unlike the welcome email's.
+    message["Message-ID"] = make_msgid(domain=parseaddr(mail_from)[1].rpartition("@")[2])
+    message["From"] = mail_from
+    message["To"] = user.email
+    message["Subject"] = NOTICE_SUBJECT
+    message.set_content(
+        f"Hello {user.name},\n\n"
+        "someone asked to register a Storefront account with this address, which already has one.\n"
+        "If it was you, log in as usual, or change your password once you are in. If not, you can\n"
+        "ignore this email: no second account was made.\n\n"
         "The Storefront team\n"
     )
     return message

@@ -40,6 +40,10 @@ class UserRepository(Protocol):
         """Make the changes so far permanent."""
         ...
 
+    def rollback(self) -> None:
+        """Drop the changes since the last commit (after add() was refused, say)."""
+        ...
+
 
 class SqlAlchemyUserRepository:
     def __init__(self, session: Session) -> None:
@@ -69,6 +73,9 @@ class SqlAlchemyUserRepository:
     def commit(self) -> None:
         self.session.commit()
 
+    def rollback(self) -> None:
+        self.session.rollback()
+
 
 class InMemoryUserRepository:
     def __init__(self) -> None:
@@ -96,6 +103,9 @@ class InMemoryUserRepository:
 
     def commit(self) -> None:
         pass  # every change is already final: there is no transaction to end
+
+    def rollback(self) -> None:
+        pass  # add() refused before changing anything: there is nothing to undo
 
 
 class AuditLog:

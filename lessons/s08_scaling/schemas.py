@@ -63,11 +63,10 @@ class ProfileImageOut(BaseModel):
     thumbnails: list[int]
 
 
-class Registration(BaseModel):
-    """POST /users/register's answer: the user, and the id of the task sending the welcome email."""
+class RegistrationReceived(BaseModel):
+    """POST /users/register's answer, the same for a new email and a known one: no id, no task."""
 
-    user: UserOut
-    task_id: str
+    detail: str = "Check your inbox: the email on its way says how to go on"
 
 
 TaskState = Literal["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"]

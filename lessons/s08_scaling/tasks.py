@@ -9,6 +9,8 @@ from functools import partial
 import structlog
 from celery import Task
 
+from .email_confirmation import confirmation_code
+from .mailing import registration_notice
 from .outbox import relay_welcome_emails
 from .repositories import SqlAlchemyUserRepository
 from .retrying import backoff_delay, retry_budget_seconds
@@ -46,6 +48,7 @@ def send_welcome_email(self: Task, tenant_id: str, user_id: int) -> dict[str, st
             logger,
             mail_from=settings.mail_from,
             claim_seconds=settings.welcome_claim_seconds,
+            confirmation_code=partial(confirmation_code, resources.tokens, tenant_id),
         )
         try:
             outcome = welcome.send(user_id)
@@ -85,3 +88,22 @@ def relay_outbox() -> dict[str, list[int]]:
             relayed[tenant_id] = relay_welcome_emails(session, queue, chain_lasts)
     structlog.get_logger().info("welcome.relayed", **{tenant: len(ids) for tenant, ids in relayed.items()})
     return relayed
+
+
+# No claim markers and no outbox, unlike the welcome email: a second copy of a notice
+# does no harm, and one lost after its retries is owed to nobody (registration_notices.py).
+@celery_app.task(autoretry_for=RETRYABLE, retry_backoff=True, max_retries=5)
+def send_registration_notice(tenant_id: str, user_id: int) -> dict[str, str | int]:
+    """Tell an account's owner that someone tried to register their email again."""
+    settings = get_settings()
+    resources = worker_resources()
+    tenant = resources.tenants.get(tenant_id)
+    if tenant is None:
+        raise LookupError(f"No tenant {tenant_id!r}")
+    with tenant.sessions() as session:
+        user = SqlAlchemyUserRepository(session).get(user_id)
+        if user is None:
+            return {"outcome": "no such user", "user_id": user_id}
+        resources.mailer.send(registration_notice(settings.mail_from, user), accepted=lambda: None)
+    structlog.get_logger().info("registration_notice.sent", user_id=user_id)
+    return {"outcome": "sent", "user_id": user_id}

@@ -29,6 +29,8 @@ from .markers import RedisOnceMarkers
 from .retrying import longest_unacked_seconds
 from .settings import Settings, get_settings
 from .tenancy import TenantRegistry, open_tenants, schema_for
+from .token_service import open_token_service
+from .tokens import TokenService
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -108,6 +110,7 @@ class WorkerResources:
     tenants: TenantRegistry
     mailer: SmtpMailSender
     markers: RedisOnceMarkers
+    tokens: TokenService  # signs the confirmation code each welcome email carries
 
 
 @lru_cache
@@ -121,6 +124,7 @@ def worker_resources() -> WorkerResources:
         tenants=open_tenants(engine, settings.tenants),
         mailer=SmtpMailSender(settings.smtp_host, settings.smtp_port, settings.smtp_timeout_seconds),
         markers=RedisOnceMarkers(redis),
+        tokens=open_token_service(settings),
     )
 
 

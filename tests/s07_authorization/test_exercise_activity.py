@@ -10,7 +10,8 @@ def activity(client, token: str, user_id: int):
 def test_a_user_reads_their_own_activity(client, ada):
     response = activity(client, ada["access_token"], ada["user"]["id"])
     assert response.status_code == 200, f"your own activity should answer 200, got {response.status_code}"
-    assert response.json() == [{"action": "user.registered"}], "Ada's only event so far is her registration"
+    expected = [{"action": "user.registered"}, {"action": "user.email_confirmed"}]
+    assert response.json() == expected, "Ada's events so far are her registration and its confirmation, oldest first"
 
 
 def test_a_customer_cannot_read_someone_elses(client, ada, grace):

@@ -2,13 +2,11 @@
 
 import pytest
 
-from ..auth_helpers import ACME, ADA, GRACE, bearer, log_in, register
+from ..auth_helpers import ADA, GRACE, bearer, log_in, register
 
 
 def test_a_new_user_is_a_customer(client):
-    response = client.post("/users/register", json=ADA, headers=ACME)
-    assert response.status_code == 201
-    assert response.json()["user"] == {"id": 2, "email": ADA["email"], "name": ADA["name"], "role": "customer"}
+    assert register(client, ADA) == {"id": 2, "email": ADA["email"], "name": ADA["name"], "role": "customer"}
 
 
 def test_a_user_edits_their_own_profile(client, ada):

@@ -1,4 +1,4 @@
-"""The /users routes: register (which queues a welcome email), your own account, read and edit a user.
+"""The /users routes: register (which queues a welcome email or a notice), your own account, read and edit a user.
 
 Each counts against the caller's rate limit: `rate_limiter` runs for its side
 effect, and as it needs the tenant, no user route runs without a valid
@@ -12,7 +12,8 @@ from ..dependencies import TenantDep, UserServiceDep, WelcomeQueueDep
 from ..path_params import UserId
 from ..permissions import OwnerOrPermission, can_edit_user
 from ..rate_limiting import rate_limiter
-from ..schemas import PasswordChange, ProfileUpdate, Registration, UserCreate, UserOut
+from ..registration_notices import NoticeQueueDep
+from ..schemas import PasswordChange, ProfileUpdate, RegistrationReceived, UserCreate, UserOut
 from ..services import WrongPassword
 
 router = APIRouter(tags=["users"], dependencies=[Depends(rate_limiter)])
@@ -20,16 +21,26 @@ router = APIRouter(tags=["users"], dependencies=[Depends(rate_limiter)])
 
 # Plain `def`, not `async def`: the session does blocking I/O, so FastAPI runs
 # these in its thread pool and the event loop stays free.
-@router.post("/users/register", status_code=status.HTTP_201_CREATED)
-def register_user(body: UserCreate, tenant: TenantDep, users: UserServiceDep, queue: WelcomeQueueDep) -> Registration:
+@router.post("/users/register", status_code=status.HTTP_202_ACCEPTED)
+def register_user(
+    body: UserCreate, tenant: TenantDep, users: UserServiceDep, welcome: WelcomeQueueDep, notices: NoticeQueueDep
+) -> RegistrationReceived:
+    """The same answer whether or not the email has an account, so it cannot tell anyone who does.
+
+    Only the inbox learns which: a new account's owner gets the welcome email with the
+    code that confirms it (email_confirmation.py), an existing account's owner a notice.
+    """
+    sign_up = users.register(body.email, body.name, body.password)
     # register() has committed: a worker that picks the task up at once finds the
     # user. Queue before the commit and it could look for a row that is not there yet.
-    user = users.register(body.email, body.name, body.password)
-    # The fast path. If the broker is unreachable this raises and the request answers
-    # 500, but the email is not lost: register() saved it in the outbox with the
-    # user, and the outbox relay queues it later (outbox.py).
-    task_id = queue(tenant.id, user.id)
-    return Registration(user=UserOut.model_validate(user), task_id=task_id)
+    # If the broker is unreachable this raises and the request answers 500 (for a new
+    # email and a known one alike); the welcome email is not lost: register() saved
+    # it in the outbox with the user, and the outbox relay queues it later (outbox.py).
+    if sign_up.created is not None:
+        welcome(tenant.id, sign_up.created.id)
+    elif sign_up.existing is not None:
+        notices(tenant.id, sign_up.existing.id)
+    return RegistrationReceived()
 
 
 # Declared before /users/{user_id}, or "me" would be read as an id (and refused as not a number).
