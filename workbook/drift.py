@@ -171,11 +171,12 @@ def _merge(target: Path, base: bytes, new: bytes, before: Stage, stage: Stage) -
         raise RuntimeError(f"git merge-file failed: {merged.stderr.decode()}")
     target.write_bytes(merged.stdout)
     if merged.returncode > 0:
-        where = f"lessons/{stage.package}/{target.name}"
+        name = target.relative_to(stage.directory).as_posix()  # routes/users.py, not users.py
+        where = f"lessons/{stage.package}/{name}"
         raise Conflict(
             f"{where}: stage {before.number}'s fix conflicts with what stage {stage.number} changed. "
             f"The file now holds both versions between <<<<<<< and >>>>>>> lines: keep what stage "
-            f"{stage.number} needs, then run `python -m workbook propagate {stage.number} {target.name} --resolved` "
+            f"{stage.number} needs, then run `python -m workbook propagate {stage.number} {name} --resolved` "
             f"to record it and carry it on to the later stages."
         )
 
