@@ -46,7 +46,8 @@ def create_db_engine(url: str, schemas: Iterable[str] = (), echo: bool = False) 
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, echo=echo, pool_pre_ping=True)
-    in_memory = parsed.database in (None, "", ":memory:")
+    database = parsed.database or ":memory:"  # no database named is an in-memory one too
+    in_memory = database == ":memory:"
     if in_memory:
         # An in-memory SQLite database lives inside a single connection: a second
         # connection would see an empty database. StaticPool hands that one
@@ -55,7 +56,7 @@ def create_db_engine(url: str, schemas: Iterable[str] = (), echo: bool = False) 
         engine = create_engine(url, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         engine = create_engine(url, echo=echo)
-    files = {schema: ":memory:" if in_memory else _file_beside(parsed.database, schema) for schema in schemas}
+    files = {schema: ":memory:" if in_memory else _file_beside(database, schema) for schema in schemas}
 
     @event.listens_for(engine, "connect")
     def attach_tenant_schemas(dbapi_connection, connection_record) -> None:

@@ -79,9 +79,9 @@ def relay_outbox() -> dict[str, list[int]]:
         )
     )
     relayed = {}
-    for tenant_id in tenants.ids:
-        with tenants.get(tenant_id).sessions() as session:
-            queue = partial(send_welcome_email.delay, tenant_id)  # queue(user_id) sends (tenant_id, user_id)
-            relayed[tenant_id] = relay_welcome_emails(session, queue, chain_lasts)
+    for tenant in tenants:
+        with tenant.sessions() as session:
+            queue = partial(send_welcome_email.delay, tenant.id)  # queue(user_id) sends (tenant_id, user_id)
+            relayed[tenant.id] = relay_welcome_emails(session, queue, chain_lasts)
     structlog.get_logger().info("welcome.relayed", **{tenant: len(ids) for tenant, ids in relayed.items()})
     return relayed

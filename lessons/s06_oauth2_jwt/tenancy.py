@@ -6,7 +6,7 @@ leads to a schema, and the schema name is built here, never from the header.
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -43,6 +43,10 @@ class TenantRegistry:
 
     def get(self, tenant_id: str) -> Tenant | None:
         return self._tenants.get(tenant_id)
+
+    def __iter__(self) -> Iterator[Tenant]:
+        """Every tenant, for work done in each in turn: no lookup that could find none."""
+        return iter(self._tenants.values())
 
     @property
     def ids(self) -> list[str]:

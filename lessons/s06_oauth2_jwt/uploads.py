@@ -8,13 +8,17 @@ arrives, the file part is kept in memory, and the request is refused the moment
 it passes the limit, with the rest of it never read.
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
 
 from .dependencies import SettingsDep
+
+if TYPE_CHECKING:
+    # python-multipart defines the type of its callback table for type checkers only.
+    from python_multipart.multipart import MultipartCallbacks
 
 # The form field that carries the file, as FastAPI would name it from `file: UploadFile`.
 FIELD = "file"
@@ -66,7 +70,7 @@ class FilePart:
         self._value = bytearray()
         self._is_file = False
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> "MultipartCallbacks":
         return {
             "on_part_begin": self.on_part_begin,
             "on_header_field": lambda data, start, end: self._header.extend(data[start:end]),

@@ -68,8 +68,9 @@ def attach_schemas_on_connect(engine: Engine, url: URL, schemas: Iterable[str]) 
     `engine` is a sync Engine because pool events are synchronous: for an
     AsyncEngine, pass its `sync_engine`.
     """
-    in_memory = is_in_memory(url)
-    files = {schema: ":memory:" if in_memory else _file_beside(url.database, schema) for schema in schemas}
+    database = url.database or ":memory:"  # no database named is an in-memory one too
+    in_memory = database == ":memory:"
+    files = {schema: ":memory:" if in_memory else _file_beside(database, schema) for schema in schemas}
 
     @event.listens_for(engine, "connect")
     def attach_tenant_schemas(dbapi_connection, connection_record) -> None:

@@ -31,13 +31,13 @@ def seed_demo_admins(tenants: TenantRegistry, passwords: PasswordHasher, setting
         raise InsecureConfiguration("Demo admins have a known password: set WORKBOOK_SEED_DEMO_ADMINS=false")
     password = settings.demo_admin_password.get_secret_value()
     logger = structlog.get_logger()
-    for tenant_id in tenants.ids:
-        with tenants.get(tenant_id).sessions() as session:
+    for tenant in tenants:
+        with tenant.sessions() as session:
             # Several processes start at once: each looks for the admin and adds it
             # only after the others are done (held until register() commits).
             hold_startup_lock(session.connection())
             users = UserService(SqlAlchemyUserRepository(session), AuditLog(session), logger, passwords)
-            if users.users.get_by_email(demo_admin_email(tenant_id)) is None:
+            if users.users.get_by_email(demo_admin_email(tenant.id)) is None:
                 users.register(
-                    demo_admin_email(tenant_id), "Demo admin", password, role=Role.ADMIN, email_confirmed=True
+                    demo_admin_email(tenant.id), "Demo admin", password, role=Role.ADMIN, email_confirmed=True
                 )

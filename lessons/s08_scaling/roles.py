@@ -53,8 +53,8 @@ def scopes_for(role: str) -> frozenset[str]:
 
 def seed_role_permissions(tenants: TenantRegistry) -> None:
     """Write the default permissions into each tenant that has none yet."""
-    for tenant_id in tenants.ids:
-        with tenants.get(tenant_id).sessions() as session:
+    for tenant in tenants:
+        with tenant.sessions() as session:
             # Check and write while no other starting process can (held until the commit).
             hold_startup_lock(session.connection())
             if session.scalar(select(RolePermission).limit(1)) is not None:

@@ -26,5 +26,5 @@ def users_by_domain(
 ) -> list[UserOut]:
     # BEGIN SOLUTION
     suffix = f"@{domain.lower()}"
-    return [user for user in users.list_all() if user.email.lower().endswith(suffix)]
+    return [UserOut.model_validate(user) for user in users.list_all() if user.email.lower().endswith(suffix)]
     # END SOLUTION

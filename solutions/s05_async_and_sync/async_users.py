@@ -29,5 +29,5 @@ async def async_users(
 ) -> list[UserOut]:
     # BEGIN SOLUTION
     users = await session.scalars(select(User).order_by(User.id).limit(limit))
-    return list(users)
+    return [UserOut.model_validate(user) for user in users]
     # END SOLUTION

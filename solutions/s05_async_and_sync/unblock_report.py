@@ -39,7 +39,7 @@ class Report(BaseModel):
 def build_report(session: Session, seconds: float) -> Report:
     """Blocking: every line waits for the database."""
     run_slow_query(session, seconds)
-    users = session.scalar(select(func.count()).select_from(User))
+    users = session.scalars(select(func.count()).select_from(User)).one()  # a count is always one row
     return Report(users=users, thread=threading.current_thread().name)
 
 

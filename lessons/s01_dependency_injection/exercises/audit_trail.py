@@ -44,4 +44,4 @@ def get_audit_reader(session: SessionDep) -> AuditReader:
 
 @router.get("/audit/{subject}")
 def audit_trail(subject: str, reader: Annotated[AuditReader, Depends(get_audit_reader)]) -> list[AuditEventOut]:
-    return reader.events_for(subject)
+    return [AuditEventOut.model_validate(event) for event in reader.events_for(subject)]

@@ -38,4 +38,4 @@ class RequireAnyScope:
 
 @router.get("/users", dependencies=[Depends(rate_limiter), Depends(RequireAnyScope("users:read", "admin"))])
 def list_users(users: UserRepositoryDep) -> list[UserOut]:
-    return users.list_all()
+    return [UserOut.model_validate(user) for user in users.list_all()]

@@ -37,4 +37,4 @@ def delete_user(
     dependencies=[Security(PermissionChecker("roles:assign"), scopes=["admin"])],
 )
 def change_role(user_id: UserId, body: RoleChange, users: UserServiceDep) -> UserOut:
-    return users.change_role(user_id, body.role)
+    return UserOut.model_validate(users.change_role(user_id, body.role))

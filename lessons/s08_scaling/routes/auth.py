@@ -8,6 +8,7 @@ POST /token answers its failures as OAuth2 clients expect them (oauth_errors.py)
 """
 
 from datetime import timedelta
+from functools import partial
 
 import structlog
 from fastapi import APIRouter, Depends, status
@@ -39,9 +40,11 @@ async def issue_pair(
     spent_refresh_jti: str | None = None,
 ) -> TokenPair:
     """A new access and refresh token for `user`; records the refresh token as its family's current one."""
-    identity = {"user_id": user.id, "tenant": tenant, "version": user.token_version, "family": family}
-    access = tokens.issue("access", scopes=sorted(scopes), **identity)
-    refresh = tokens.issue("refresh", scopes=sorted(scopes), **identity)
+    # Both tokens carry the same identity; only their type differs.
+    issue = partial(
+        tokens.issue, user_id=user.id, tenant=tenant, version=user.token_version, scopes=sorted(scopes), family=family
+    )
+    access, refresh = issue("access"), issue("refresh")
     lifetime = int(tokens.lifetimes["refresh"] / timedelta(seconds=1))
     if spent_refresh_jti is None:
         await revocation.start_family(tenant, family, refresh.claims.jti, lifetime)

@@ -20,7 +20,9 @@ router = APIRouter(tags=["users"], dependencies=[Depends(rate_limiter)])
 
 
 # Plain `def`, not `async def`: the session does blocking I/O, so FastAPI runs
-# these in its thread pool and the event loop stays free.
+# these in its thread pool and the event loop stays free. The services answer ORM
+# rows; each route copies the row into UserOut itself, so only the schema's fields
+# can ever go out, and the return type is what the route really returns.
 @router.post("/users/register", status_code=status.HTTP_202_ACCEPTED)
 def register_user(
     body: UserCreate, tenant: TenantDep, users: UserServiceDep, welcome: WelcomeQueueDep, notices: NoticeQueueDep
@@ -46,7 +48,7 @@ def register_user(
 # Declared before /users/{user_id}, or "me" would be read as an id (and refused as not a number).
 @router.get("/users/me")
 def read_me(user: MeDep) -> UserOut:
-    return user
+    return UserOut.model_validate(user)
 
 
 @router.post("/users/me/password", status_code=status.HTTP_204_NO_CONTENT)
@@ -67,9 +69,9 @@ def change_password(body: PasswordChange, user: MeDep, users: UserServiceDep) ->
     dependencies=[Security(OwnerOrPermission("users:read", scope="users:read"), scopes=["me"])],
 )
 def get_user(user_id: UserId, users: UserServiceDep) -> UserOut:
-    return users.get(user_id)
+    return UserOut.model_validate(users.get(user_id))
 
 
 @router.patch("/users/{user_id}", dependencies=[Security(can_edit_user, scopes=["me"])])
 def update_user(user_id: UserId, body: ProfileUpdate, users: UserServiceDep) -> UserOut:
-    return users.update_profile(users.get(user_id), name=body.name)
+    return UserOut.model_validate(users.update_profile(users.get(user_id), name=body.name))
