@@ -32,6 +32,7 @@ class StageApp:
     get_settings: Callable[[], Any] | None  # None for a stage without settings (stage 00)
     # Other cached providers to forget between tests (stage 04's worker resources, say).
     caches: tuple[Callable[[], Any], ...] = field(default=())
+    number: str | None = None  # the stage's number, where the index provided the app
 
     def module(self, name: str) -> ModuleType:
         """One of the stage's own modules ("permissions", "models"), for a test that patches or reads it."""
@@ -69,7 +70,7 @@ def stage_app_for(stage: Stage) -> StageApp:
     app = importlib.import_module(f"{package}.main").app
     has_settings = (stage.directory / "settings.py").exists()
     get_settings = importlib.import_module(f"{package}.settings").get_settings if has_settings else None
-    return StageApp(app, stage.app, get_settings)
+    return StageApp(app, stage.app, get_settings, number=stage.number)
 
 
 def stages_exposing(*paths: str) -> list[Stage]:
