@@ -5,6 +5,9 @@ fixtures here choose the backends by setting those variables: in-memory SQLite
 and fakeredis by default, or, with --services (`make test-services`), a fresh
 PostgreSQL database per test and a Redis database emptied per test. With
 --services an unreachable server is an error, never a skip.
+
+The fixtures of the stages with log-in (client, ada, admin, ...) come from
+auth_fixtures.py; each runs the app the nearest `stage_app` fixture names.
 """
 
 import uuid
@@ -13,6 +16,9 @@ from collections.abc import Iterator
 import pytest
 
 from workbook.doctor import service_urls
+
+# pytest offers a conftest's fixtures, imported ones included, to every test beneath it.
+from .auth_fixtures import *  # noqa: F403
 
 # psycopg and the Redis client are imported by the fixtures that use them, with
 # --services only: importing psycopg alone would add most of a second to every

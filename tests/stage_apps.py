@@ -1,20 +1,26 @@
 """Starting a stage's app in tests, written once for every stage.
 
-Each stage's conftest.py wraps its own app in a StageApp; the helpers here reach
-the app's objects through the TestClient (`client.app_state[...]`), so nothing in
-this module imports a stage.
+A stage's conftest.py, or a module of tests shared by several stages, hands its app over
+as a StageApp; the helpers here reach the app's objects through the TestClient
+(`client.app_state[...]`), so nothing in this module imports a stage by name. Shared
+tests find their stages in the index (workbook.stages) by what each stage's API
+exposes, so a stage added later is tested without a new file.
 """
 
+import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from workbook.serving import running
+from workbook.stages import Stage, load_stages
 
 
 @dataclass(frozen=True)
@@ -23,14 +29,21 @@ class StageApp:
 
     app: FastAPI
     import_path: str  # where uvicorn finds the same app, e.g. "lessons.s06_oauth2_jwt.main:app"
-    get_settings: Callable[[], Any]
+    get_settings: Callable[[], Any] | None  # None for a stage without settings (stage 00)
     # Other cached providers to forget between tests (stage 04's worker resources, say).
     caches: tuple[Callable[[], Any], ...] = field(default=())
+    number: str | None = None  # the stage's number, where the index provided the app
+
+    def module(self, name: str) -> ModuleType:
+        """One of the stage's own modules ("permissions", "models"), for a test that patches or reads it."""
+        package = self.import_path.split(":")[0].rpartition(".")[0]
+        return importlib.import_module(f"{package}.{name}")
 
     def _forget_cached_settings(self) -> None:
         # The fixtures set WORKBOOK_* variables per test: the next call must read them afresh.
         for cached in (self.get_settings, *self.caches):
-            cached.cache_clear()
+            if cached is not None:
+                cached.cache_clear()
 
     def serve(self, **options) -> Iterator[TestClient]:
         """The app in a TestClient, its lifespan running; overrides are cleared afterwards."""
@@ -49,6 +62,40 @@ class StageApp:
                 yield url
         finally:
             self._forget_cached_settings()
+
+
+def stage_app_for(stage: Stage) -> StageApp:
+    """Any stage's StageApp, found by the names every stage uses: `main.app`, `settings.get_settings`."""
+    package = f"lessons.{stage.package}"
+    app = importlib.import_module(f"{package}.main").app
+    has_settings = (stage.directory / "settings.py").exists()
+    get_settings = importlib.import_module(f"{package}.settings").get_settings if has_settings else None
+    return StageApp(app, stage.app, get_settings, number=stage.number)
+
+
+def stages_exposing(*paths: str) -> list[Stage]:
+    """The stages whose API has every one of `paths`, read from each stage's own OpenAPI schema."""
+    return [stage for stage in load_stages() if set(paths) <= stage_app_for(stage).app.openapi()["paths"].keys()]
+
+
+def stage_params(*paths: str) -> list:
+    """One pytest parameter per stage exposing `paths`, its id the stage's number, so that a
+    failure names the stage: `test_x[07]`."""
+    return [pytest.param(stage, id=stage.number) for stage in stages_exposing(*paths)]
+
+
+def stage_app_fixture(*paths: str):
+    """A `stage_app` fixture that runs a module's tests once for each stage exposing `paths`.
+
+    A test that needs more of the API than its module does narrows it with
+    `@pytest.mark.parametrize("stage_app", stage_params(...), indirect=True)`.
+    """
+
+    @pytest.fixture(params=stage_params(*paths))
+    def stage_app(request) -> StageApp:
+        return stage_app_for(request.param)
+
+    return stage_app
 
 
 def run_redis(client: TestClient, command: str, *args):

@@ -11,6 +11,7 @@ matches what the schema documents for its status. The examples are derandomised,
 so a run is repeatable and a failure found once is found again.
 """
 
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -65,9 +66,15 @@ def served_stage(request, monkeypatch, stage_env) -> Iterator[ServedStage]:
     # Stage 05's lab calls a slow service over HTTP: its own, on the port it is served on.
     port = free_port()
     monkeypatch.setenv("WORKBOOK_LAB_SLOW_SERVICE_URL", f"http://127.0.0.1:{port}/lab/slow-service")
-    with running(stage.app, port=port) as url:
-        openapi = httpx2.get(f"{url}/openapi.json").json()
-        yield ServedStage(url, has_login="/token" in openapi["paths"])
+    # The app runs in this process: settings an earlier test cached would hide the variables above.
+    get_settings = importlib.import_module(f"lessons.{stage.package}.settings").get_settings
+    get_settings.cache_clear()
+    try:
+        with running(stage.app, port=port) as url:
+            openapi = httpx2.get(f"{url}/openapi.json").json()
+            yield ServedStage(url, has_login="/token" in openapi["paths"])
+    finally:
+        get_settings.cache_clear()
 
 
 def fuzz(operation, stage: ServedStage) -> None:

@@ -1,10 +1,6 @@
 """Stage 00 works as the orientation notebook says it does."""
 
 
-def test_health_names_the_stage(client):
-    assert client.get("/health").json() == {"status": "ok", "stage": "00"}
-
-
 def test_products_lists_the_whole_catalogue(client):
     skus = [product["sku"] for product in client.get("/products").json()]
     assert skus == ["MUG-001", "TEE-002", "CAP-003"]

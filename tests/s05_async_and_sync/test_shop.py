@@ -9,10 +9,6 @@ from lessons.s05_async_and_sync.models import User
 from .conftest import ACME, add_users
 
 
-def test_health_names_the_stage(client):
-    assert client.get("/health").json() == {"status": "ok", "stage": "05"}
-
-
 def test_the_lab_routes_are_kept_apart_under_lab():
     lab_paths = {route.path for route in lab.router.routes}
     served = set(app.openapi()["paths"])

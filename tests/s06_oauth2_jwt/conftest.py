@@ -1,17 +1,14 @@
-"""Stage 06's app, handed to the fixtures and helpers every stage with tokens shares
-(tests/auth_fixtures.py, auth_helpers.py)."""
+"""Stage 06's app, for this folder's tests. The fixtures they use (client, ada, ...) are the ones
+every stage with tokens shares (tests/auth_fixtures.py); the tests those stages share are the
+top-level test_token_*.py, which find this stage in the index themselves."""
 
 import pytest
 
-from lessons.s06_oauth2_jwt.main import app
-from lessons.s06_oauth2_jwt.settings import get_settings
+from workbook.stages import get_stage
 
-# client, limited_client, ada and auth_env, written once for every stage with tokens: pytest offers
-# a folder's tests the fixtures its conftest.py holds, imported ones included.
-from ..auth_fixtures import *  # noqa: F403
-from ..stage_apps import StageApp
+from ..stage_apps import StageApp, stage_app_for
 
-STAGE = StageApp(app, "lessons.s06_oauth2_jwt.main:app", get_settings)
+STAGE = stage_app_for(get_stage("06"))
 
 # For the tests that start the app themselves, with settings of their own.
 serve = STAGE.serve
@@ -20,9 +17,3 @@ serve = STAGE.serve
 @pytest.fixture
 def stage_app() -> StageApp:
     return STAGE
-
-
-@pytest.fixture
-def stale_token_detail() -> str:
-    """What a token issued before its user's last password change gets back."""
-    return "The token was issued before a password change; log in again"

@@ -1,6 +1,6 @@
 """POST /token: the password flow, and a log-in that does not tell which emails have accounts.
 
-Its errors take the shape of RFC 6749, section 5.2 (tests/token_errors.py holds those tests).
+Its errors take the shape of RFC 6749, section 5.2 (tests/test_token_errors.py holds those tests).
 """
 
 import statistics

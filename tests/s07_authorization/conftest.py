@@ -1,52 +1,17 @@
-"""Stage 07's app, handed to the fixtures and helpers every stage with tokens shares
-(tests/auth_fixtures.py, auth_helpers.py), and the roles this stage adds."""
+"""Stage 07's app, for this folder's tests. The fixtures they use (client, ada, grace, admin, ...)
+are the ones every stage with tokens shares (tests/auth_fixtures.py); the tests those stages
+share are the top-level test_token_*.py and test_roles_*.py, which find this stage in the index
+themselves."""
 
 import pytest
-from fastapi.testclient import TestClient
 
-from lessons.s07_authorization.main import app
-from lessons.s07_authorization.settings import get_settings
+from workbook.stages import get_stage
 
-# client, limited_client, ada and auth_env, written once for every stage with tokens: pytest offers
-# a folder's tests the fixtures its conftest.py holds, imported ones included.
-from ..auth_fixtures import *  # noqa: F403
-from ..auth_helpers import GRACE, bearer, log_in, log_in_as_admin, register
-from ..stage_apps import StageApp
+from ..stage_apps import StageApp, stage_app_for
 
-STAGE = StageApp(app, "lessons.s07_authorization.main:app", get_settings)
+STAGE = stage_app_for(get_stage("07"))
 
 
 @pytest.fixture
 def stage_app() -> StageApp:
     return STAGE
-
-
-def set_role(client: TestClient, user_id: int, role: str, tenant: str = "acme") -> dict:
-    admin = log_in_as_admin(client, tenant)
-    response = client.put(
-        f"/admin/users/{user_id}/role",
-        json={"role": role},
-        headers=bearer(admin["access_token"], {"X-Tenant-ID": tenant}),
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-@pytest.fixture
-def grace(client) -> dict:
-    """Grace, registered in acme, made staff, then logged in."""
-    user = register(client, GRACE)
-    set_role(client, user["id"], "staff")
-    return {"user": {**user, "role": "staff"}, **log_in(client, GRACE["email"], GRACE["password"])}
-
-
-@pytest.fixture
-def admin(client) -> dict:
-    return log_in_as_admin(client)
-
-
-@pytest.fixture
-def stale_token_detail() -> str:
-    """What a token issued before its user's last password or role change gets back: in this
-    stage a role change bumps the token version too, and the message says so."""
-    return "The token was issued before a password or role change; log in again"

@@ -1,15 +1,17 @@
 """PermissionChecker, roles mapped to scopes, and the permission cache: what is cached, for how
-long, keyed on what, and how a role change or a token-version bump gets around a stale answer."""
+long, keyed on what, and how a role change or a token-version bump gets around a stale answer.
+
+They run against every stage whose API has roles (an admin's role route), each stage's app in turn.
+"""
 
 import jwt
 import pytest
 from sqlalchemy import Engine, delete, event
 
-from lessons.s08_scaling.models import RolePermission
+from .auth_helpers import ADA, GLOBEX, GRACE, ROLES, bearer, claims_of, log_in, register, set_role, token_service
+from .stage_apps import StageApp, run_redis, stage_app_fixture
 
-from ..auth_helpers import ADA, GLOBEX, GRACE, bearer, claims_of, log_in, register, token_service
-from ..stage_apps import run_redis
-from .conftest import set_role
+stage_app = stage_app_fixture(*ROLES)
 
 
 @pytest.fixture
@@ -104,12 +106,13 @@ def test_a_password_change_bumps_the_version_and_so_the_key(client, admin):
 
 
 @pytest.mark.services
-def test_what_the_key_cannot_see_waits_for_the_expiry(client, admin):
+def test_what_the_key_cannot_see_waits_for_the_expiry(client, admin, stage_app: StageApp):
     # Editing the role_permissions table itself is invisible to the key: the cached
     # answer stands until it expires. That is the trade the cache makes.
     register(client, ADA)
     headers = bearer(admin["access_token"])
     assert client.get("/users/2", headers=headers).status_code == 200
+    RolePermission = stage_app.module("models").RolePermission
     with client.app_state["tenants"].get("acme").sessions() as session:
         session.execute(
             delete(RolePermission).where(RolePermission.role == "admin", RolePermission.permission == "users:read")

@@ -1,13 +1,14 @@
 """Refresh with rotation and reuse detection, logout, and a password change that ends every session.
 
-Every stage with tokens imports these tests into its test_sessions.py, so they run against that
-stage's app (through the fixtures its conftest.py provides).
+They run against every stage whose API has a /token route, each stage's app in turn.
 """
 
 import pytest
 
-from .auth_helpers import ACME, ADA, bearer, claims_of, log_in, me
-from .stage_apps import run_redis
+from .auth_helpers import ACME, ADA, LOG_IN, bearer, claims_of, log_in, me
+from .stage_apps import run_redis, stage_app_fixture
+
+stage_app = stage_app_fixture(*LOG_IN)
 
 
 def refresh(client, token: str):
@@ -89,12 +90,12 @@ def change_password(client, access_token: str, current: str, new: str):
 
 
 @pytest.mark.services
-def test_changing_the_password_invalidates_every_token_the_user_had(client, ada, stale_token_detail):
+def test_changing_the_password_invalidates_every_token_the_user_had(client, ada, rules):
     phone = log_in(client, ADA["email"], ADA["password"])
     response = change_password(client, ada["access_token"], ADA["password"], "a brand new passphrase")
     assert response.status_code == 204
-    assert me(client, ada["access_token"]).json() == {"detail": stale_token_detail}
-    assert me(client, phone["access_token"]).json() == {"detail": stale_token_detail}
+    assert me(client, ada["access_token"]).json() == {"detail": rules.stale_token_detail}
+    assert me(client, phone["access_token"]).json() == {"detail": rules.stale_token_detail}
     for token in (ada["refresh_token"], phone["refresh_token"]):
         assert refresh(client, token).json() == {"detail": "The refresh token is no longer valid; log in again"}
 

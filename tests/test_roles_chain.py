@@ -1,18 +1,23 @@
 """token -> user -> scope -> permission/ownership -> resource: each layer stops the request
-with its own status (401, 401, 403, 403, 404), and the layers after it never run."""
+with its own status (401, 401, 403, 403, 404), and the layers after it never run.
+
+They run against every stage whose API has roles (an admin's role route), each stage's app in turn.
+"""
 
 import jwt
 import pytest
 
-from lessons.s07_authorization import permissions
-from lessons.s07_authorization.services import UserService
+from .auth_helpers import ACME, GRACE, ROLES, bearer, register, token_service
+from .stage_apps import StageApp, stage_app_fixture
 
-from ..auth_helpers import ACME, GRACE, bearer, register, token_service
+stage_app = stage_app_fixture(*ROLES)
 
 
 @pytest.fixture
-def reached(client, monkeypatch) -> list[str]:
+def reached(client, stage_app: StageApp, monkeypatch) -> list[str]:
     """Which layers behind the token and user checks ran: the permission lookup, the service."""
+    permissions = stage_app.module("permissions")
+    UserService = stage_app.module("services").UserService
     calls: list[str] = []
     real_allows = permissions.PermissionCache.allows
 

@@ -1,8 +1,8 @@
 """POST /token's failures, in the shape of RFC 6749, section 5.2: `error`, `error_description`, `detail`.
 
-Every stage with tokens imports these tests into its test_token_errors.py, so they run against
-that stage's app. Each failure has its one code; the description says why in words, so that
-Swagger UI's Authorize dialog can show it.
+Each failure has its one code; the description says why in words, so that Swagger UI's
+Authorize dialog can show it. They run against every stage whose API has a /token route, each
+stage's app in turn.
 """
 
 import base64
@@ -10,7 +10,10 @@ import re
 
 import pytest
 
-from .auth_helpers import ACME, ADA, register
+from .auth_helpers import ACME, ADA, LOG_IN, register
+from .stage_apps import stage_app_fixture
+
+stage_app = stage_app_fixture(*LOG_IN)
 
 RIGHT = {"username": ADA["email"], "password": ADA["password"]}
 # What RFC 6749 allows in error_description: printable ASCII, except " and \.

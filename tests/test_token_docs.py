@@ -1,27 +1,27 @@
 """The Authorize button of /docs: the OpenAPI description, and the token request as Swagger UI sends it.
 
-Every stage with tokens imports these tests into its test_docs.py, so they run against that
-stage's app (through the fixtures its conftest.py provides).
+They run against every stage whose API has a /token route, each stage's app in turn.
 """
 
 import base64
 
 import httpx2
 
-from .auth_helpers import ADA, register
-from .stage_apps import StageApp
+from .auth_helpers import ADA, LOG_IN, register
+from .stage_apps import StageApp, stage_app_fixture
+
+stage_app = stage_app_fixture(*LOG_IN)
 
 
-def password_flow(schema: dict) -> dict:
-    """The OAuth2 scheme's password flow, checked to send the log-in form to /token.
-
-    The scopes it declares, and the routes that need them, grow from stage to stage: each
-    stage's test_docs.py checks those against its own list.
-    """
+def test_openapi_describes_the_password_flow_at_token(client, rules):
+    schema = client.get("/openapi.json").json()
     scheme = schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]
     assert scheme["type"] == "oauth2"
     assert scheme["flows"]["password"]["tokenUrl"] == "token"
-    return scheme["flows"]["password"]
+    # The scopes it declares, and the routes that need them, grow from stage to stage (LogInRules).
+    assert set(scheme["flows"]["password"]["scopes"]) == rules.scopes
+    for (path, method), security in rules.security.items():
+        assert schema["paths"][path][method]["security"] == security, (path, method)
 
 
 def test_openapi_lets_the_tenant_header_be_sent_on_the_protected_routes(client):

@@ -1,9 +1,9 @@
 """Password guessing at one account, and the owner's way in meanwhile (login_throttling.py).
 
-Every stage with log-in imports these tests into its test_guessing.py. The attacks from many
-addresses run against a real server: each client binds its own loopback address (Linux routes
-all of 127.0.0.0/8 to lo), so the app sees ten attackers, the owner at home, and the owner
-somewhere new.
+They run against every stage whose API has a /token route, each stage's app in turn. The
+attacks from many addresses run against a real server: each client binds its own loopback
+address (Linux routes all of 127.0.0.0/8 to lo), so the app sees ten attackers, the owner at
+home, and the owner somewhere new.
 """
 
 import re
@@ -13,8 +13,10 @@ from contextlib import contextmanager
 import httpx2
 import pytest
 
-from .auth_helpers import ACME, ADA, LOGIN_LIMIT, log_in, register
-from .stage_apps import run_redis
+from .auth_helpers import ACME, ADA, LOG_IN, LOGIN_LIMIT, log_in, register
+from .stage_apps import run_redis, stage_app_fixture
+
+stage_app = stage_app_fixture(*LOG_IN)
 
 ATTACKERS = [f"127.0.0.{n}" for n in range(10, 20)]
 HOME = "127.0.0.2"

@@ -1,8 +1,14 @@
-"""The user routes of stage 07: register with a role, PATCH a profile, and PUT a role."""
+"""The user routes with roles: register with a role, PATCH a profile, and PUT a role.
+
+They run against every stage whose API has roles (an admin's role route), each stage's app in turn.
+"""
 
 import pytest
 
-from ..auth_helpers import ADA, GRACE, bearer, log_in, register
+from .auth_helpers import ADA, GRACE, ROLES, bearer, log_in, register
+from .stage_apps import stage_app_fixture
+
+stage_app = stage_app_fixture(*ROLES)
 
 
 def test_a_new_user_is_a_customer(client):

@@ -1,23 +1,36 @@
-"""Attacks on the tokens, the log-in and the authorization checks, from RFC 8725 (JWT BCP),
-RFC 9700 (OAuth 2.0 security BCP) and OWASP's authentication, authorization and JWT cheat
-sheets. Each must end in the exact status shown, never 500, and never in access it should not give.
+"""Attacks on the authorization checks: scopes, roles, permissions and ownership, from OWASP's
+authorization cheat sheet. Each must end in the exact status shown, never 500, and never in access
+it should not give. The attacks on the tokens themselves are in test_token_attacks.py; as
+those do, each runs once with each JWT library the token service can use.
 
-The token attacks are stage 06's (tests/token_attacks.py), run again on this stage's app (its
-wiring changed); the authorization attacks, at the end, are new."""
+They run against every stage whose API has roles (an admin's role route), each stage's app in turn.
+"""
 
-from ..auth_helpers import ACME, GRACE, assert_refused, bearer, claims_for, log_in, log_in_as_admin, me, register, sign
+import pytest
 
-# pytest collects the test functions a test module imports, so every attack in token_attacks.py
-# runs here against stage 07's app; a star import means a new attack there runs here too.
-from ..token_attacks import *  # noqa: F403
-from .conftest import set_role
+from .auth_helpers import (
+    ACME,
+    GRACE,
+    ROLES,
+    assert_refused,
+    bearer,
+    claims_for,
+    log_in,
+    log_in_as_admin,
+    me,
+    register,
+    set_role,
+    sign,
+)
+from .stage_apps import stage_app_fixture
+
+stage_app = stage_app_fixture(*ROLES)
 
 
-def test_no_token_answers_401_with_a_bearer_challenge(client):
-    response = client.get("/users/me", headers=ACME)
-    assert response.status_code == 401
-    assert response.json() == {"detail": "Not authenticated"}
-    assert response.headers["www-authenticate"] == 'Bearer scope="me"'  # and what the route needs
+@pytest.fixture
+def auth_env(auth_env, jwt_library, monkeypatch) -> None:
+    # The shared auth_env, plus the library: every test of this module runs with each.
+    monkeypatch.setenv("WORKBOOK_JWT_LIBRARY", jwt_library)
 
 
 # --- Authorization: scopes, roles, permissions, ownership (OWASP authorization cheat sheet) ----------
