@@ -2,13 +2,15 @@
 
 The services raise plain Python exceptions and know nothing of HTTP; this is the
 one place that decides what the client sees for each. A request that does not fit
-its schema is answered by validation_errors.py.
+its schema is answered by validation_errors.py, a database out of time by
+database_errors.py.
 """
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from .database_errors import DATABASE_HANDLERS
 from .product_repository import ProductNotFound
 from .profile_images import ProfileImageNotFound, ThumbnailNotFound
 from .repositories import EmailAlreadyRegistered
@@ -35,3 +37,5 @@ def register_error_handlers(app: FastAPI) -> None:
     for error_class in STATUSES:
         app.add_exception_handler(error_class, domain_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    for error_class, handler in DATABASE_HANDLERS.items():
+        app.add_exception_handler(error_class, handler)

@@ -1,6 +1,9 @@
 """Stage 08's app, handed to the fixtures and helpers every stage with tokens shares
 (tests/auth_fixtures.py, auth_helpers.py), and the roles this stage adds."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -50,3 +53,34 @@ def stale_token_detail() -> str:
     """What a token issued before its user's last password or role change gets back: in this
     stage a role change bumps the token version too, and the message says so."""
     return "The token was issued before a password or role change; log in again"
+
+
+@pytest.fixture
+def pool_env(auth_env, services, monkeypatch, tmp_path) -> None:
+    """A pool of one connection, no overflow, that gives up after half a second.
+
+    On a file database by default: the in-memory one is a single shared connection
+    that never runs out, so there is no pool to exhaust. With --services, PostgreSQL.
+    """
+    if not services:
+        monkeypatch.setenv("WORKBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    monkeypatch.setenv("WORKBOOK_POOL_SIZE", "1")
+    monkeypatch.setenv("WORKBOOK_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("WORKBOOK_POOL_TIMEOUT", "0.5")
+
+
+@pytest.fixture
+def small_pool_client(pool_env, stage_app: StageApp):
+    yield from stage_app.serve()
+
+
+@contextmanager
+def holding_every_connection(client: TestClient) -> Iterator[list]:
+    """Check out every connection the app's pool may open, from outside any request; give them back after."""
+    watch = client.app_state["pool"]
+    connections = [watch.engine.connect() for _ in range(watch.size + watch.max_overflow)]
+    try:
+        yield connections
+    finally:
+        for connection in connections:
+            connection.close()
