@@ -15,8 +15,10 @@ command instead, so every process takes a PostgreSQL advisory lock first
 (`hold_startup_lock`): one creates, the others wait, then find it all there.
 """
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, func, make_url, select
 from sqlalchemy.orm import DeclarativeBase
@@ -33,7 +35,9 @@ class Base(DeclarativeBase):
     pass
 
 
-def create_db_engine(url: str, schemas: Iterable[str] = (), echo: bool = False) -> Engine:
+def create_db_engine(
+    url: str, schemas: Iterable[str] = (), echo: bool = False, pool: Mapping[str, Any] | None = None
+) -> Engine:
     """Build the application's one engine; it owns the connection pool.
 
     Call it once, at start-up. An engine made per request would open a new pool,
@@ -42,10 +46,15 @@ def create_db_engine(url: str, schemas: Iterable[str] = (), echo: bool = False) 
     `schemas` are the tenants' schemas. PostgreSQL keeps them in the database
     (see `create_tenant_tables`); SQLite has no schemas, but an attached database
     plays the part, and each new connection has to attach them again.
+
+    `pool` holds the pool's options (pool_size, pool_timeout...: pool_sizing.py).
+    The in-memory SQLite database has one connection and so no use for them.
     """
     parsed = make_url(url)
+    pool = {"pool_pre_ping": True, **(pool or {})}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        # Each process names its connections, so pg_stat_activity shows which process holds which.
+        return create_engine(url, echo=echo, connect_args={"application_name": f"storefront-{os.getpid()}"}, **pool)
     if is_in_memory(parsed):
         # An in-memory SQLite database lives inside a single connection: a second
         # connection would see an empty database. StaticPool hands that one
@@ -53,7 +62,7 @@ def create_db_engine(url: str, schemas: Iterable[str] = (), echo: bool = False) 
         # is what serves concurrent requests.
         engine = create_engine(url, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        engine = create_engine(url, echo=echo)
+        engine = create_engine(url, echo=echo, **pool)
     attach_schemas_on_connect(engine, parsed, schemas)
     return engine
 

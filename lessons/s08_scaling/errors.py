@@ -2,13 +2,16 @@
 
 The services raise plain Python exceptions and know nothing of HTTP; this is the
 one place that decides what the client sees for each. A request that does not fit
-its schema is answered by validation_errors.py.
+its schema is answered by validation_errors.py, a database out of time by
+database_errors.py.
 """
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from .database_errors import DATABASE_HANDLERS
+from .product_repository import ProductNotFound
 from .profile_images import ProfileImageNotFound, ThumbnailNotFound
 from .services import UserNotFound
 from .validation_errors import invalid_request
@@ -16,6 +19,7 @@ from .validation_errors import invalid_request
 # Each exception the services raise, and the status it answers with.
 STATUSES: dict[type[Exception], int] = {
     UserNotFound: status.HTTP_404_NOT_FOUND,
+    ProductNotFound: status.HTTP_404_NOT_FOUND,
     ProfileImageNotFound: status.HTTP_404_NOT_FOUND,
     ThumbnailNotFound: status.HTTP_404_NOT_FOUND,
 }
@@ -34,3 +38,5 @@ def register_error_handlers(app: FastAPI) -> None:
     # ever calls one with the class it was registered for. This handler reads
     # RequestValidationError's own `.errors()`: correct, but not expressible there.
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
+    for error_class, handler in DATABASE_HANDLERS.items():
+        app.add_exception_handler(error_class, handler)

@@ -18,14 +18,19 @@ from sqlalchemy import Engine
 
 from .database import create_db_engine
 from .demo_admins import seed_demo_admins
+from .demo_products import seed_demo_products
 from .logging_config import configure_logging
 from .media import ImageStore
+from .metrics import metrics_registry
 from .passwords import PasswordHasher
 from .permissions import PermissionCache
+from .pool_sizing import pool_options, refuse_oversized_pool
+from .pool_watch import PoolWatch, WaitCountingPool
 from .redis_client import create_redis
 from .revocation import TokenRevocation
 from .roles import seed_role_permissions
 from .settings import Settings, get_settings
+from .statement_timeouts import limit_statements
 from .tenancy import open_tenants, schema_for
 from .token_service import open_token_service
 
@@ -42,11 +47,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     # Each resource registers its clean-up as soon as it is made: when the app stops
     # (or a later resource fails to start) they run in reverse order.
     async with AsyncExitStack() as cleanup:
-        tenants = open_tenants(open_database(settings, cleanup), settings.tenants)
+        engine = open_database(settings, cleanup)
+        pool = PoolWatch(engine, settings.pool_size, settings.max_overflow)
+        refuse_oversized_pool(engine, settings)  # too big for the server: refuse now, not under load
+        tenants = open_tenants(engine, settings.tenants)
         redis = open_redis(settings, cleanup)
         passwords = PasswordHasher(settings.bcrypt_rounds)
         seed_demo_admins(tenants, passwords, settings)
         seed_role_permissions(tenants)
+        seed_demo_products(tenants)
+        limit_statements(tenants, settings.statement_timeout_ms)  # from here on: the requests' transactions
         # What the lifespan yields is copied into every request's `request.state`.
         yield {
             "tenants": tenants,
@@ -56,13 +66,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             "revocation": TokenRevocation(redis),
             "permissions": PermissionCache(redis, settings.permission_cache_seconds),
             "images": ImageStore(open_media_folder(settings, cleanup)),
+            "pool": pool,
+            "metrics": metrics_registry(pool),
         }
 
 
 def open_database(settings: Settings, cleanup: AsyncExitStack) -> Engine:
     """The app's one engine, and so its one connection pool, with every tenant's schema attached."""
     schemas = [schema_for(tenant_id) for tenant_id in settings.tenants]
-    engine = create_db_engine(settings.database_url, schemas=schemas, echo=settings.sql_echo)
+    pool = {**pool_options(settings), "poolclass": WaitCountingPool}
+    engine = create_db_engine(settings.database_url, schemas=schemas, echo=settings.sql_echo, pool=pool)
     cleanup.callback(engine.dispose)
     return engine
 

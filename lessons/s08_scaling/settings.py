@@ -123,6 +123,26 @@ class Settings(BaseSettings):
     seed_demo_admins: bool = True
     demo_admin_password: SecretStr = SecretStr("storefront-demo-admin")
 
+    # --- The connection pool (pool_sizing.py, pool_watch.py) ---
+    # Connections each process keeps open, and how many more it may open when all
+    # of those are busy (closed again when returned).
+    pool_size: int = Field(default=5, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    # Seconds a request waits for a free connection before it answers 503.
+    # SQLAlchemy's own default is 30: a client would hang half a minute first.
+    pool_timeout: float = Field(default=2.0, gt=0, le=60)
+    # Seconds after which a connection is replaced rather than reused (-1: never),
+    # shorter than any idle cut-off of a proxy or firewall between app and database.
+    pool_recycle: int = Field(default=1800, ge=-1)
+    # Test each connection with a cheap round trip as it leaves the pool, so one the
+    # server closed (a restart, say) is replaced instead of failing the request.
+    pool_pre_ping: bool = True
+    # How many processes serve the app (uvicorn --workers N): each has its own pool,
+    # and start-up refuses a total the database server cannot accept.
+    workers: int = Field(default=1, ge=1)
+    # The longest a statement of a request may run before PostgreSQL cancels it (0: no limit).
+    statement_timeout_ms: int = Field(default=5000, ge=0, le=3_600_000)
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -3,7 +3,11 @@ are the ones every stage with tokens shares (tests/auth_fixtures.py); the tests 
 share are the top-level test_token_*.py and test_roles_*.py, which find this stage in the index
 themselves."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
+from fastapi.testclient import TestClient
 
 from workbook.stages import get_stage
 
@@ -15,3 +19,34 @@ STAGE = stage_app_for(get_stage("08"))
 @pytest.fixture
 def stage_app() -> StageApp:
     return STAGE
+
+
+@pytest.fixture
+def pool_env(auth_env, services, monkeypatch, tmp_path) -> None:
+    """A pool of one connection, no overflow, that gives up after half a second.
+
+    On a file database by default: the in-memory one is a single shared connection
+    that never runs out, so there is no pool to exhaust. With --services, PostgreSQL.
+    """
+    if not services:
+        monkeypatch.setenv("WORKBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    monkeypatch.setenv("WORKBOOK_POOL_SIZE", "1")
+    monkeypatch.setenv("WORKBOOK_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("WORKBOOK_POOL_TIMEOUT", "0.5")
+
+
+@pytest.fixture
+def small_pool_client(pool_env, stage_app: StageApp):
+    yield from stage_app.serve()
+
+
+@contextmanager
+def holding_every_connection(client: TestClient) -> Iterator[list]:
+    """Check out every connection the app's pool may open, from outside any request; give them back after."""
+    watch = client.app_state["pool"]
+    connections = [watch.engine.connect() for _ in range(watch.size + watch.max_overflow)]
+    try:
+        yield connections
+    finally:
+        for connection in connections:
+            connection.close()
