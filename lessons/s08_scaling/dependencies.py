@@ -33,6 +33,7 @@ from structlog.typing import FilteringBoundLogger
 
 from .media import ImageStore
 from .passwords import PasswordHasher
+from .product_repository import ProductRepository, SqlAlchemyProductRepository
 from .profile_images import ProfileImageService
 from .repositories import AuditLog, SqlAlchemyUserRepository, UserRepository
 from .services import UserService
@@ -125,6 +126,14 @@ def get_user_service(
 
 
 UserRepositoryDep = Annotated[UserRepository, Depends(get_user_repository)]
+
+
+def get_product_repository(session: SessionDep) -> ProductRepository:
+    """The tenant's products, read from its database."""
+    return SqlAlchemyProductRepository(session)
+
+
+ProductRepositoryDep = Annotated[ProductRepository, Depends(get_product_repository)]
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 
 

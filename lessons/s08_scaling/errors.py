@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from .product_repository import ProductNotFound
 from .profile_images import ProfileImageNotFound, ThumbnailNotFound
 from .repositories import EmailAlreadyRegistered
 from .services import UserNotFound
@@ -17,6 +18,7 @@ from .validation_errors import invalid_request
 # Each exception the services raise, and the status it answers with.
 STATUSES: dict[type[Exception], int] = {
     UserNotFound: status.HTTP_404_NOT_FOUND,
+    ProductNotFound: status.HTTP_404_NOT_FOUND,
     ProfileImageNotFound: status.HTTP_404_NOT_FOUND,
     ThumbnailNotFound: status.HTTP_404_NOT_FOUND,
     EmailAlreadyRegistered: status.HTTP_409_CONFLICT,

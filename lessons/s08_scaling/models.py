@@ -5,8 +5,9 @@ own copy, and the tenant's engine says which (see database.py).
 """
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import TENANT_SCHEMA, Base
@@ -98,3 +99,17 @@ class WelcomeEmail(Base):
     # next relay" (the retries ran out). Registration queues it at once, so: now.
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utc_now)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Product(Base):
+    """One product of the tenant's catalogue, addressed by its SKU (stock-keeping unit)."""
+
+    __tablename__ = "products"
+    # The database refuses negative stock itself, whatever code writes the row.
+    __table_args__ = (CheckConstraint("stock >= 0", name="stock_not_negative"), {"schema": TENANT_SCHEMA})
+
+    sku: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Money as an exact decimal (NUMERIC(10, 2)): a float cannot hold 0.10 exactly.
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    stock: Mapped[int] = mapped_column(Integer)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from .database import create_db_engine
 from .demo_admins import seed_demo_admins
+from .demo_products import seed_demo_products
 from .jose_codec import JoseCodec
 from .jwt_codec import JwtCodec
 from .logging_config import configure_logging
@@ -56,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         passwords = PasswordHasher(settings.bcrypt_rounds)
         seed_demo_admins(tenants, passwords, settings)
         seed_role_permissions(tenants)
+        seed_demo_products(tenants)
         # What the lifespan yields is copied into every request's `request.state`.
         yield {
             "tenants": tenants,

@@ -36,14 +36,14 @@ SCOPE_DESCRIPTIONS = {
     "me": "Act as yourself: read and edit your own profile",
     "users:read": "Read any user of the tenant",
     "users:write": "Edit any user of the tenant",
-    "admin": "Administer the tenant: delete users, assign roles",
+    "admin": "Administer the tenant: delete users, assign roles, edit products",
 }
 
 # What each role may do, written to every tenant's role_permissions table at start-up.
 DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.CUSTOMER: frozenset(),
     Role.STAFF: frozenset({"users:read"}),
-    Role.ADMIN: frozenset({"users:read", "users:edit", "users:delete", "roles:assign"}),
+    Role.ADMIN: frozenset({"users:read", "users:edit", "users:delete", "roles:assign", "products:edit"}),
 }
 
 
