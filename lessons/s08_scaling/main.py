@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from .api_docs import serve_docs_offline
 from .errors import register_error_handlers
 from .resources import lifespan
-from .routes import admin, analytics, auth, health, products, profile_images, tasks, users
+from .routes import admin, analytics, auth, cache_health, health, products, profile_images, tasks, users
 
 app = FastAPI(
     title="Storefront API",
@@ -32,6 +32,7 @@ serve_docs_offline(app)
 register_error_handlers(app)
 
 app.include_router(health.router)
+app.include_router(cache_health.router)
 app.include_router(products.router)
 app.include_router(auth.router)
 app.include_router(users.router)
