@@ -52,7 +52,7 @@ def worker_process(env: dict[str, str]) -> Iterator[httpx2.Client]:
 
 
 @pytest.fixture
-def two_processes(database_url, redis_url, tmp_path) -> Iterator[Callable]:
+def two_processes(database_url, redis_url, tmp_path) -> Callable:
     """Start two processes on the same database and Redis, with or without the invalidation broadcast."""
 
     @contextmanager
