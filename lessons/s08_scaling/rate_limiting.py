@@ -1,7 +1,9 @@
 """A rate limit per tenant and client, counted in Redis so every worker process shares it."""
 
+import structlog
 from fastapi import HTTPException, Request, status
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from .dependencies import RedisDep, SettingsDep, TenantDep
 from .settings import Settings
@@ -34,7 +36,13 @@ class RateLimiter:
 
     async def __call__(self, request: Request, tenant: TenantDep, redis: RedisDep, settings: SettingsDep) -> None:
         limit = self.limit_for(settings)
-        count, seconds_left = await self.hit(redis, self.key_for(tenant.id, client_host(request)))
+        try:
+            count, seconds_left = await self.hit(redis, self.key_for(tenant.id, client_host(request)))
+        except RedisError as error:
+            # Nowhere to count: let the request through, and say so. Refusing everyone
+            # while Redis is away would turn a cache outage into a full one.
+            structlog.get_logger().warning("rate_limit.redis_unavailable", error=repr(error))
+            return
         if count > limit:
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import Engine
 
+from .cache_invalidation import invalidation_listener
 from .database import create_db_engine
 from .demo_admins import seed_demo_admins
 from .demo_products import seed_demo_products
@@ -26,6 +27,7 @@ from .passwords import PasswordHasher
 from .permissions import PermissionCache
 from .pool_sizing import pool_options, refuse_oversized_pool
 from .pool_watch import PoolWatch, WaitCountingPool
+from .product_cache import ProductCaches, product_caches
 from .redis_client import create_redis
 from .revocation import TokenRevocation
 from .roles import seed_role_permissions
@@ -68,6 +70,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             "images": ImageStore(open_media_folder(settings, cleanup)),
             "pool": pool,
             "metrics": metrics_registry(pool),
+            "product_caches": await open_product_caches(settings, redis, cleanup),
         }
 
 
@@ -85,6 +88,14 @@ def open_redis(settings: Settings, cleanup: AsyncExitStack) -> Redis:
     redis = create_redis(settings.redis_url)
     cleanup.push_async_callback(redis.aclose)
     return redis
+
+
+async def open_product_caches(settings: Settings, redis: Redis, cleanup: AsyncExitStack) -> ProductCaches:
+    """Product reads cached here and in Redis, and the listener that hears other processes' writes."""
+    caches = product_caches(settings, redis)
+    if settings.product_cache_broadcast:
+        await cleanup.enter_async_context(invalidation_listener(redis, caches.tiers))
+    return caches
 
 
 def open_media_folder(settings: Settings, cleanup: AsyncExitStack) -> Path:

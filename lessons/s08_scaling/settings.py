@@ -118,6 +118,18 @@ class Settings(BaseSettings):
     known_client_days: int = Field(default=30, ge=1)
     # How long a permission decision stays cached in Redis (permissions.py).
     permission_cache_seconds: int = Field(default=60, ge=1, le=3600)
+    # --- Caching product reads (tiered_cache.py, product_cache.py) ---
+    # Off: every read asks the database.
+    product_cache_enabled: bool = True
+    # Each process's own tier: how many entries it keeps, and for how long. Short, because
+    # a broadcast this process missed (cache_invalidation.py) leaves it stale until then.
+    product_cache_local_size: int = Field(default=1024, ge=1, le=1_000_000)
+    product_cache_local_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # The tier every process shares. A write deletes its key; the TTL only bounds
+    # what a write that could not reach Redis leaves behind.
+    product_cache_redis_seconds: float = Field(default=300.0, gt=0, le=86400)
+    # Listen for the writes of other processes. Off only to watch the stale reads it prevents.
+    product_cache_broadcast: bool = True
     # Each demo tenant gets an admin, admin@<tenant>.example, with this password.
     # Only for learning: the app refuses to start with demo admins in production.
     seed_demo_admins: bool = True

@@ -7,9 +7,11 @@ tenant's) and counts against the caller's rate limit.
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Security
+from fastapi.concurrency import run_in_threadpool
 
-from ..dependencies import ProductRepositoryDep
+from ..dependencies import ProductRepositoryDep, TenantDep
 from ..permissions import PermissionChecker
+from ..product_cache import ProductCachesDep, read_product
 from ..product_schemas import SKU_EXAMPLE, SKU_PATTERN, ProductChanges, ProductOut
 from ..rate_limiting import rate_limiter
 
@@ -25,8 +27,10 @@ def list_products(products: ProductRepositoryDep) -> list[ProductOut]:
 
 
 @router.get("/products/{sku}")
-def get_product(sku: Sku, products: ProductRepositoryDep) -> ProductOut:
-    return products.get(sku)  # ProductNotFound answers 404 (errors.py)
+async def get_product(sku: Sku, tenant: TenantDep, caches: ProductCachesDep) -> ProductOut:
+    # This process's LRU, then Redis, then the database (product_cache.py). A hit opens no
+    # session and takes no connection from the pool. ProductNotFound answers 404 (errors.py).
+    return await read_product(caches, tenant, sku)
 
 
 @router.put(
@@ -34,5 +38,9 @@ def get_product(sku: Sku, products: ProductRepositoryDep) -> ProductOut:
     tags=["admin"],
     dependencies=[Security(PermissionChecker("products:edit"), scopes=["admin"])],
 )
-def update_product(sku: Sku, body: ProductChanges, products: ProductRepositoryDep) -> ProductOut:
-    return products.update(sku, body)
+async def update_product(
+    sku: Sku, body: ProductChanges, products: ProductRepositoryDep, tenant: TenantDep, caches: ProductCachesDep
+) -> ProductOut:
+    product = await run_in_threadpool(products.update, sku, body)  # committed when it returns
+    await caches.forget(tenant.id, sku)  # then every tier of every process forgets the old one
+    return product
