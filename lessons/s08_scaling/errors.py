@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from .payments import ProviderTimeout, ProviderUnavailable
 from .profile_images import ProfileImageNotFound, ThumbnailNotFound
 from .repositories import EmailAlreadyRegistered
 from .services import UserNotFound
@@ -20,6 +21,9 @@ STATUSES: dict[type[Exception], int] = {
     ProfileImageNotFound: status.HTTP_404_NOT_FOUND,
     ThumbnailNotFound: status.HTTP_404_NOT_FOUND,
     EmailAlreadyRegistered: status.HTTP_409_CONFLICT,
+    # Another service failed us: a gateway's statuses, never a 500, which would say we did.
+    ProviderUnavailable: status.HTTP_502_BAD_GATEWAY,
+    ProviderTimeout: status.HTTP_504_GATEWAY_TIMEOUT,
 }
 
 

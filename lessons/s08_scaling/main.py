@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from .api_docs import serve_docs_offline
 from .errors import register_error_handlers
 from .resources import lifespan
-from .routes import admin, analytics, auth, health, products, profile_images, tasks, users
+from .routes import admin, analytics, auth, health, payments, products, profile_images, tasks, users
 
 app = FastAPI(
     title="Storefront API",
@@ -39,3 +39,4 @@ app.include_router(admin.router)
 app.include_router(profile_images.router)
 app.include_router(analytics.router)
 app.include_router(tasks.router)
+app.include_router(payments.router)

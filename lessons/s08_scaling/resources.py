@@ -12,6 +12,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+import httpx2
 import structlog
 from anyio import to_thread
 from fastapi import FastAPI
@@ -24,6 +25,7 @@ from .jose_codec import JoseCodec
 from .jwt_codec import JwtCodec
 from .logging_config import configure_logging
 from .media import ImageStore
+from .outbound import create_http_client
 from .passwords import PasswordHasher
 from .permissions import PermissionCache
 from .pyjwt_codec import PyJWTCodec
@@ -65,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             "revocation": TokenRevocation(redis),
             "permissions": PermissionCache(redis, settings.permission_cache_seconds),
             "images": ImageStore(open_media_folder(settings, cleanup)),
+            "http": open_http_client(settings, cleanup),
         }
 
 
@@ -99,6 +102,13 @@ def open_redis(settings: Settings, cleanup: AsyncExitStack) -> Redis:
     redis = create_redis(settings.redis_url)
     cleanup.push_async_callback(redis.aclose)
     return redis
+
+
+def open_http_client(settings: Settings, cleanup: AsyncExitStack) -> httpx2.AsyncClient:
+    """The app's one HTTP client: its pool keeps connections, TLS done, from one request to the next."""
+    client = create_http_client(settings)
+    cleanup.push_async_callback(client.aclose)
+    return client
 
 
 def open_media_folder(settings: Settings, cleanup: AsyncExitStack) -> Path:
