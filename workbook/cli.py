@@ -211,7 +211,8 @@ def cmd_serve(args) -> int:
 
 
 def _serve_stack(stage: Stage, args) -> int:
-    """A stage with a worker.py: app, embedded broker, Celery worker and mail server together."""
+    """A stage with a worker.py: app, embedded broker, Celery worker and mail server together
+    (and the payment provider, for a stage with payments.py)."""
     from workbook import demo_login, stack
     from workbook.mail_server import MAILBOX
 
@@ -230,11 +231,14 @@ def _serve_stack(stage: Stage, args) -> int:
                 print(line)
             print(f"Mail goes to the workbook's mail server on 127.0.0.1:{running.mail.port};")
             print(f"  each message is saved in {_shown(mailbox)}/ (read them: make mail)")
+            if running.payments is not None:
+                print(f"Cards are charged by the fake payment provider at {running.payments.url};")
+                print(f"  the app trusts its certificate authority, {_shown(running.payments.ca_file)}")
             print("Ctrl-C stops everything.")
             running.wait()
     except KeyboardInterrupt:
         pass
-    print("Stopped: app, worker, mail server and broker.")
+    print("Stopped: the app, the worker and every server the stack started.")
     return 0
 
 

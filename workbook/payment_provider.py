@@ -13,7 +13,8 @@ folder, and the app trusts that file (WORKBOOK_PAYMENT_CA_FILE).
     GET  /v1/stats     how many charges it made and connections it accepted (for tests)
 
 `latency` (seconds before every answer) and `failure_rate` (the share of calls
-that answer 503 and charge nothing) can be changed while it runs. A charge is
+that answer 503 and charge nothing) can be changed while it runs; `make serve`
+reads them from PROVIDER_LATENCY_SECONDS and PROVIDER_FAILURE_RATE. A charge is
 recorded BEFORE the latency, as a real provider commits before its answer
 travels back: a client that gives up waiting has still been charged, and only
 the idempotency key makes its retry safe.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import random
 import threading
 import time
@@ -188,3 +190,19 @@ class PaymentProvider:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def provider_from_environment(folder: Path = FOLDER) -> PaymentProvider:
+    """The provider `make serve` starts: PROVIDER_LATENCY_SECONDS=2 PROVIDER_FAILURE_RATE=0.5 make serve LESSON=08."""
+    return PaymentProvider(
+        folder,
+        latency=float(os.environ.get("PROVIDER_LATENCY_SECONDS", "0")),
+        failure_rate=float(os.environ.get("PROVIDER_FAILURE_RATE", "0")),
+    )
+
+
+def payment_env(provider: PaymentProvider | None) -> dict[str, str]:
+    """The app's settings for `provider`: where to charge, and the authority that signed its certificate."""
+    if provider is None:
+        return {}
+    return {"WORKBOOK_PAYMENT_PROVIDER_URL": provider.url, "WORKBOOK_HTTP_CA_FILE": str(provider.ca_file)}
