@@ -5,7 +5,7 @@ something real to call: TLS with a certificate the app must be told to trust,
 latency, failures, and idempotency keys. A small Starlette app served by uvicorn
 (in a thread) with a certificate from a throw-away certificate authority made by
 trustme; the authority's certificate is written to `ca.pem` in the provider's
-folder, and the app trusts that file (WORKBOOK_PAYMENT_CA_FILE).
+folder, and the app trusts that file (WORKBOOK_HTTP_CA_FILE).
 
     POST /v1/charges   {"amount", "currency", "card_token"} with an Idempotency-Key
                        header: 201 and the charge; the same key again answers the
@@ -39,9 +39,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from workbook.serving import free_port
-from workbook.stages import ROOT, Stage
-
-FOLDER = ROOT / ".workbook" / "payments"
+from workbook.stages import Stage
 
 
 def has_payments(stage: Stage) -> bool:
@@ -86,9 +84,7 @@ def problem(status: int, error: str) -> JSONResponse:
 class PaymentProvider:
     """The provider on https://127.0.0.1:`port`, its CA certificate in `folder`/ca.pem."""
 
-    def __init__(
-        self, folder: Path = FOLDER, port: int | None = None, latency: float = 0.0, failure_rate: float = 0.0
-    ) -> None:
+    def __init__(self, folder: Path, port: int | None = None, latency: float = 0.0, failure_rate: float = 0.0) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.latency = latency
@@ -192,7 +188,7 @@ class PaymentProvider:
         self.stop()
 
 
-def provider_from_environment(folder: Path = FOLDER) -> PaymentProvider:
+def provider_from_environment(folder: Path) -> PaymentProvider:
     """The provider `make serve` starts: PROVIDER_LATENCY_SECONDS=2 PROVIDER_FAILURE_RATE=0.5 make serve LESSON=08."""
     return PaymentProvider(
         folder,

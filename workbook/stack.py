@@ -209,7 +209,11 @@ def running_stack(
             scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-stack-"))
             database_url = f"sqlite:///{scratch}/storefront.db"
         mail = cleanup.enter_context(MailServer(mailbox, announce=echo or (lambda line: None)))
-        payments = cleanup.enter_context(provider_from_environment()) if has_payments(stage) else None
+        payments = None
+        if has_payments(stage):
+            # Its certificates in a folder of this run's own: two stacks never share a CA.
+            certificates = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-payments-"))
+            payments = cleanup.enter_context(provider_from_environment(Path(certificates)))
         env = stack_env(broker_url, embedded, database_url, mail.port, payment_env(payments) | (extra_env or {}))
         port = port or free_port()
         services: dict[str, Service] = {}
