@@ -10,7 +10,7 @@ folder, and the app trusts that file (WORKBOOK_HTTP_CA_FILE).
     POST /v1/charges   {"amount", "currency", "card_token"} with an Idempotency-Key
                        header: 201 and the charge; the same key again answers the
                        same charge (200) and charges nothing more
-    GET  /v1/stats     how many charges it made and connections it accepted (for tests)
+    GET  /v1/stats     how many charges it made, calls it answered and connections it accepted
 
 `latency` (seconds before every answer) and `failure_rate` (the share of calls
 that answer 503 and charge nothing) can be changed while it runs; `make serve`
@@ -57,6 +57,7 @@ class Ledger:
     # TLS handshake. A kept-alive connection sends all its requests from one port.
     peers: set[tuple[str, int]] = field(default_factory=set)
     numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
+    calls: int = 0  # requests to charge, a retry with a known key included
 
     def charge(self, key: str, amount: int, currency: str, card_token: str) -> tuple[dict, bool]:
         """The charge recorded under `key`, made now if there is none: (charge, made now?).
@@ -113,9 +114,13 @@ class PaymentProvider:
     def connections(self) -> int:
         return len(self.ledger.peers)
 
-    async def create_charge(self, request: Request) -> JSONResponse:
+    def note_connection(self, request: Request) -> None:
         if request.client is not None:
             self.ledger.peers.add((request.client.host, request.client.port))
+
+    async def create_charge(self, request: Request) -> JSONResponse:
+        self.note_connection(request)
+        self.ledger.calls += 1
         key = request.headers.get("Idempotency-Key")
         try:
             body = await request.json()
@@ -132,7 +137,8 @@ class PaymentProvider:
         return JSONResponse(charge, status_code=201 if made_now else 200)
 
     async def stats(self, request: Request) -> JSONResponse:
-        return JSONResponse({"charges": self.charges_made, "connections": self.connections})
+        self.note_connection(request)
+        return JSONResponse({"charges": self.charges_made, "calls": self.ledger.calls, "connections": self.connections})
 
     def reset(self) -> None:
         """Forget every charge and connection (the server keeps running)."""

@@ -36,11 +36,15 @@ def shop(provider, auth_env, stage_app: StageApp) -> Iterator[TestClient]:
     yield from stage_app.serve()
 
 
+def logged_in_ada(client: TestClient) -> dict:
+    """Ada's headers: a customer, registered and logged in, in acme."""
+    register(client, ADA)
+    return bearer(log_in(client, ADA["email"], ADA["password"])["access_token"])
+
+
 @pytest.fixture
 def payer(shop) -> dict:
-    """Ada's headers: a customer, logged in, in acme."""
-    register(shop, ADA)
-    return bearer(log_in(shop, ADA["email"], ADA["password"])["access_token"])
+    return logged_in_ada(shop)
 
 
 def pay(client, headers: dict, key: str, **changes):
