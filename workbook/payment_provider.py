@@ -26,6 +26,7 @@ import asyncio
 import itertools
 import os
 import random
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -105,6 +106,10 @@ class PaymentProvider:
     @property
     def ca_file(self) -> Path:
         return self.folder / "ca.pem"
+
+    def trusted_by(self) -> ssl.SSLContext:
+        """A client's TLS settings that trust this provider's authority: `httpx2.Client(verify=...)`."""
+        return ssl.create_default_context(cafile=self.ca_file)
 
     @property
     def charges_made(self) -> int:
