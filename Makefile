@@ -62,7 +62,7 @@ mail: $(BIN)/.installed ## the mail the workbook's mail server received: make ma
 diff: $(BIN)/.installed ## what a stage changed since the previous one: make diff LESSON=02
 	$(need-lesson)$(WB) diff $(LESSON)
 
-bench: $(BIN)/.installed ## measure what blocks the event loop, over real HTTP: make bench LESSON=05
+bench: $(BIN)/.installed ## measure over real HTTP: make bench LESSON=05 (blocked loop), LESSON=08 (HTTP client)
 	$(need-lesson)$(WB) bench $(LESSON)
 
 reset: $(BIN)/.installed ## put exercises back to their stub: make reset LESSON=01 [EXERCISE=id]

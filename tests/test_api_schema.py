@@ -13,6 +13,7 @@ so a run is repeatable and a failure found once is found again.
 
 import importlib
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import httpx2
@@ -22,6 +23,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from workbook.payment_provider import PaymentProvider, has_payments, payment_env
 from workbook.serving import free_port, running
 from workbook.stages import load_stages
 
@@ -56,7 +58,7 @@ class ServedStage:
 
 
 @pytest.fixture(params=STAGES, ids=[stage.number for stage in STAGES])
-def served_stage(request, monkeypatch, stage_env) -> Iterator[ServedStage]:
+def served_stage(request, monkeypatch, stage_env, tmp_path) -> Iterator[ServedStage]:
     stage = request.param
     # Generated requests come fast and from one address: lift the limits that would
     # otherwise answer 429 to almost everything, and keep password hashing cheap.
@@ -66,11 +68,15 @@ def served_stage(request, monkeypatch, stage_env) -> Iterator[ServedStage]:
     # Stage 05's lab calls a slow service over HTTP: its own, on the port it is served on.
     port = free_port()
     monkeypatch.setenv("WORKBOOK_LAB_SLOW_SERVICE_URL", f"http://127.0.0.1:{port}/lab/slow-service")
+    # A stage that takes payments charges them at a real provider, as under `make serve`.
+    provider = PaymentProvider(tmp_path) if has_payments(stage) else None
+    for name, value in payment_env(provider).items():
+        monkeypatch.setenv(name, value)
     # The app runs in this process: settings an earlier test cached would hide the variables above.
     get_settings = importlib.import_module(f"lessons.{stage.package}.settings").get_settings
     get_settings.cache_clear()
     try:
-        with running(stage.app, port=port) as url:
+        with provider or nullcontext(), running(stage.app, port=port) as url:
             openapi = httpx2.get(f"{url}/openapi.json").json()
             yield ServedStage(url, has_login="/token" in openapi["paths"])
     finally:

@@ -3,8 +3,9 @@
 Stage 05 has the /lab routes (`lab.py`). The benchmark serves the
 stage with uvicorn, fires truly concurrent requests at it with httpx2's
 AsyncClient and asyncio.gather, and reports ratios: absolute times depend on the
-machine, ratios tell the story. Notebook 05 prints the same table by calling
-`measure` and `table` from here.
+machine, ratios tell the story. A stage with `payments.py` gets the benchmark of
+workbook/client_bench.py instead: an HTTP client per request against a shared one.
+Notebook 05 prints the same table by calling `measure` and `table` from here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import httpx2
 
+from workbook.payment_provider import has_payments
 from workbook.serving import free_port, running
 from workbook.stages import Stage
 
@@ -62,8 +64,13 @@ UNITS = {
 }
 
 
-def has_bench(stage: Stage) -> bool:
+def has_lab(stage: Stage) -> bool:
     return (stage.directory / "lab.py").is_file()
+
+
+def has_bench(stage: Stage) -> bool:
+    """Stage 05's /lab routes (`lab.py`), or a payment service's HTTP client (`payments.py`: client_bench.py)."""
+    return has_lab(stage) or has_payments(stage)
 
 
 def ratio_text(value: float) -> str:
@@ -181,8 +188,8 @@ async def thread_limit(client: httpx2.AsyncClient) -> Measurement:
 
 async def measure(stage: Stage) -> list[Measurement]:
     """Every measurement, on servers started here and stopped before returning."""
-    if not has_bench(stage):
-        raise LookupError(f"stage {stage.number} has no benchmark: only stage 05 has the /lab routes")
+    if not has_lab(stage):
+        raise LookupError(f"stage {stage.number} has no /lab routes to measure: stage 05 has them")
     with serving(stage) as url:
         async with client_for(url) as client:
             rows = await blocking_io(client)
@@ -222,3 +229,12 @@ def table(rows: list[Measurement]) -> str:
 
 def run(stage: Stage) -> list[Measurement]:
     return asyncio.run(measure(stage))
+
+
+def report(stage: Stage) -> str:
+    """The stage's benchmark, run and printed as a table: the lab's, or the HTTP client's."""
+    if has_lab(stage):
+        return table(run(stage))
+    from workbook import client_bench  # it imports this module: imported only when needed
+
+    return client_bench.table(client_bench.run(stage))

@@ -211,7 +211,8 @@ def cmd_serve(args) -> int:
 
 
 def _serve_stack(stage: Stage, args) -> int:
-    """A stage with a worker.py: app, embedded broker, Celery worker and mail server together."""
+    """A stage with a worker.py: app, embedded broker, Celery worker and mail server together
+    (and the payment provider, for a stage with payments.py)."""
     from workbook import demo_login, stack
     from workbook.mail_server import MAILBOX
 
@@ -230,11 +231,14 @@ def _serve_stack(stage: Stage, args) -> int:
                 print(line)
             print(f"Mail goes to the workbook's mail server on 127.0.0.1:{running.mail.port};")
             print(f"  each message is saved in {_shown(mailbox)}/ (read them: make mail)")
+            if running.payments is not None:
+                print(f"Cards are charged by the fake payment provider at {running.payments.url};")
+                print(f"  the app trusts its certificate authority, {_shown(running.payments.ca_file)}")
             print("Ctrl-C stops everything.")
             running.wait()
     except KeyboardInterrupt:
         pass
-    print("Stopped: app, worker, mail server and broker.")
+    print("Stopped: the app, the worker and every server the stack started.")
     return 0
 
 
@@ -266,10 +270,13 @@ def cmd_bench(args) -> int:
 
     stage = get_stage(args.lesson)
     if not bench.has_bench(stage):
-        print(f"Stage {stage.number} · {stage.title} has no benchmark: only stage 05, with its /lab routes, has one.")
+        print(
+            f"Stage {stage.number} · {stage.title} has no benchmark: stage 05 (its /lab routes)"
+            " and the stages with a payment service (payments.py) have one."
+        )
         return 0
-    print(f"Stage {stage.number} · {stage.title}: serving it with uvicorn and measuring (about 15 s)...")
-    print(bench.table(bench.run(stage)))
+    print(f"Stage {stage.number} · {stage.title}: measuring over real HTTP (15 s at most)...")
+    print(bench.report(stage))
     return 0
 
 
@@ -405,7 +412,7 @@ def parser() -> argparse.ArgumentParser:
     sub = command("mail", cmd_mail, "list the mail the workbook's mail server received, and show one")
     sub.add_argument("number", nargs="?", type=int, help="which message to show (see the list); the newest if left out")
     sub.add_argument("--mailbox", type=Path, help="where the mail server keeps the mail (.workbook/mailbox/)")
-    command("bench", cmd_bench, "measure what blocks the event loop, over real HTTP").add_argument("lesson")
+    command("bench", cmd_bench, "measure over real HTTP: blocking (05), HTTP clients (08)").add_argument("lesson")
     command("doctor", cmd_doctor, "is this machine ready for a workshop?").add_argument(
         "--services", action="store_true", help="PostgreSQL and Redis must be reachable"
     )

@@ -5,6 +5,8 @@ starts, and Ctrl-C stops:
 
 - the embedded broker: fakeredis over TCP, in a thread (or a real Redis, if given);
 - the mail server (workbook/mail_server.py), in a thread;
+- for a stage with `payments.py`, the fake HTTPS payment provider
+  (workbook/payment_provider.py), in a thread, its CA trusted by the app;
 - a real Celery worker PROCESS: `celery -A lessons.sNN_x.worker worker`, prefork, one child;
 - Celery beat, in a process of its own: exactly one per stack, as the periodic
   jobs it sends (the welcome-email outbox relay) must each go out once;
@@ -35,6 +37,7 @@ import httpx2
 
 from workbook.broker import embedded_broker
 from workbook.mail_server import MAILBOX, MailServer
+from workbook.payment_provider import PaymentProvider, has_payments, payment_env, provider_from_environment
 from workbook.serving import free_port, proxy_arguments
 from workbook.stages import ROOT, Stage
 
@@ -95,6 +98,7 @@ class Stack:
     mail: MailServer
     env: dict[str, str]
     services: dict[str, Service]
+    payments: PaymentProvider | None = None
 
     @property
     def redis_url(self) -> str:
@@ -205,7 +209,12 @@ def running_stack(
             scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-stack-"))
             database_url = f"sqlite:///{scratch}/storefront.db"
         mail = cleanup.enter_context(MailServer(mailbox, announce=echo or (lambda line: None)))
-        env = stack_env(broker_url, embedded, database_url, mail.port, extra_env or {})
+        payments = None
+        if has_payments(stage):
+            # Its certificates in a folder of this run's own: two stacks never share a CA.
+            certificates = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-payments-"))
+            payments = cleanup.enter_context(provider_from_environment(Path(certificates)))
+        env = stack_env(broker_url, embedded, database_url, mail.port, payment_env(payments) | (extra_env or {}))
         port = port or free_port()
         services: dict[str, Service] = {}
         # Where beat keeps when each job last ran; removed only after every process has stopped.
@@ -240,4 +249,4 @@ def running_stack(
         services["app"] = _start("app", app_command, env, echo)
         app_url = f"http://{host}:{port}"
         _wait_for(lambda: _answers(f"{app_url}/health"), services["app"], "app")
-        yield Stack(stage, app_url, mail, env, services)
+        yield Stack(stage, app_url, mail, env, services, payments)

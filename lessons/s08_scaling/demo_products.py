@@ -28,11 +28,11 @@ DEMO_PRODUCTS: dict[str, list[ProductOut]] = {
 
 
 def seed_demo_products(tenants: TenantRegistry) -> None:
-    for tenant_id in tenants.ids:
-        with tenants.get(tenant_id).sessions() as session:
+    for tenant in tenants:
+        with tenant.sessions() as session:
             # Several processes start at once: look and write while no other can (held until the commit).
             hold_startup_lock(session.connection())
             if session.scalar(select(Product.sku).limit(1)) is not None:
                 continue
-            session.add_all(Product(**product.model_dump()) for product in DEMO_PRODUCTS.get(tenant_id, []))
+            session.add_all(Product(**product.model_dump()) for product in DEMO_PRODUCTS.get(tenant.id, []))
             session.commit()

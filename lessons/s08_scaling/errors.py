@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from .database_errors import DATABASE_HANDLERS
+from .payments import ProviderTimeout, ProviderUnavailable
 from .product_repository import ProductNotFound
 from .profile_images import ProfileImageNotFound, ThumbnailNotFound
 from .services import UserNotFound
@@ -22,6 +23,9 @@ STATUSES: dict[type[Exception], int] = {
     ProductNotFound: status.HTTP_404_NOT_FOUND,
     ProfileImageNotFound: status.HTTP_404_NOT_FOUND,
     ThumbnailNotFound: status.HTTP_404_NOT_FOUND,
+    # Another service failed us: a gateway's statuses, never a 500, which would say we did.
+    ProviderUnavailable: status.HTTP_502_BAD_GATEWAY,
+    ProviderTimeout: status.HTTP_504_GATEWAY_TIMEOUT,
 }
 
 

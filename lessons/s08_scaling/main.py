@@ -23,6 +23,7 @@ from .routes import (
     cache_health,
     email_confirmation,
     health,
+    payments,
     pool_health,
     products,
     profile_images,
@@ -58,6 +59,7 @@ app.include_router(admin.router)
 app.include_router(profile_images.router)
 app.include_router(analytics.router)
 app.include_router(tasks.router)
+app.include_router(payments.router)
 
 # Your exercise routes. Until you write them, calling them answers 500 (NotImplementedError).
 app.include_router(readiness.router)

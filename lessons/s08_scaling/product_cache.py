@@ -54,16 +54,16 @@ class ProductCaches:
 
 
 def product_caches(settings: Settings, redis: Redis) -> ProductCaches:
-    options = {
-        "local_size": settings.product_cache_local_size,
-        "local_seconds": settings.product_cache_local_seconds,
-        "redis_seconds": settings.product_cache_redis_seconds,
-        "enabled": settings.product_cache_enabled,
-    }
-    return ProductCaches(
-        products=TieredCache(redis, TypeAdapter(ProductOut), **options),
-        catalogues=TieredCache(redis, TypeAdapter(list[ProductOut]), **options),
+    # Both caches share the settings; only what they hold differs.
+    cache = partial(
+        TieredCache,
+        redis,
+        local_size=settings.product_cache_local_size,
+        local_seconds=settings.product_cache_local_seconds,
+        redis_seconds=settings.product_cache_redis_seconds,
+        enabled=settings.product_cache_enabled,
     )
+    return ProductCaches(products=cache(TypeAdapter(ProductOut)), catalogues=cache(TypeAdapter(list[ProductOut])))
 
 
 def load_product(tenant: Tenant, sku: str) -> ProductOut | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+import httpx2
 from anyio import to_thread
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -23,6 +24,7 @@ from .demo_products import seed_demo_products
 from .logging_config import configure_logging
 from .media import ImageStore
 from .metrics import metrics_registry
+from .outbound import create_http_client
 from .passwords import PasswordHasher
 from .permissions import PermissionCache
 from .pool_sizing import pool_options, refuse_oversized_pool
@@ -71,6 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             "pool": pool,
             "metrics": metrics_registry(pool),
             "product_caches": await open_product_caches(settings, redis, cleanup),
+            "http": open_http_client(settings, cleanup),
         }
 
 
@@ -96,6 +99,13 @@ async def open_product_caches(settings: Settings, redis: Redis, cleanup: AsyncEx
     if settings.product_cache_broadcast:
         await cleanup.enter_async_context(invalidation_listener(redis, caches.tiers))
     return caches
+
+
+def open_http_client(settings: Settings, cleanup: AsyncExitStack) -> httpx2.AsyncClient:
+    """The app's one HTTP client: its pool keeps connections, TLS done, from one request to the next."""
+    client = create_http_client(settings)
+    cleanup.push_async_callback(client.aclose)
+    return client
 
 
 def open_media_folder(settings: Settings, cleanup: AsyncExitStack) -> Path:

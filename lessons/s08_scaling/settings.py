@@ -155,6 +155,36 @@ class Settings(BaseSettings):
     # The longest a statement of a request may run before PostgreSQL cancels it (0: no limit).
     statement_timeout_ms: int = Field(default=5000, ge=0, le=3_600_000)
 
+    # --- Outbound HTTP and payments (outbound.py, payments.py, idempotency.py) ---
+    # The one HTTP client's pool: at most this many connections open at once, this many
+    # kept alive between calls, each for this long; and how long to wait to connect
+    # and then for each step of a call (sending, reading, a free connection).
+    http_max_connections: int = Field(default=20, ge=1)
+    http_max_keepalive_connections: int = Field(default=10, ge=0)
+    http_keepalive_seconds: float = Field(default=30.0, gt=0)
+    http_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    http_timeout_seconds: float = Field(default=5.0, gt=0)
+    # A certificate authority the client trusts besides the system's: the workbook's
+    # payment provider signs with its own (`make serve` sets it, with the provider's URL).
+    http_ca_file: Path | None = None
+    payment_provider_url: str = "https://127.0.0.1:8443"
+    # The most a charge may take in all (the client's timeouts are per step: a provider
+    # trickling its answer byte by byte would pass each one); then 504.
+    payment_deadline_seconds: float = Field(default=10.0, gt=0, le=60)
+    # How long an Idempotency-Key stays "in flight" (longer than a charge can take,
+    # checked below), and how long its answer is kept for retries.
+    payment_pending_seconds: int = Field(default=30, ge=1)
+    payment_result_seconds: int = Field(default=86_400, ge=1)
+
+    @model_validator(mode="after")
+    def pending_outlasts_a_charge(self) -> "Settings":
+        if self.payment_pending_seconds <= self.payment_deadline_seconds:
+            raise ValueError(
+                f"payment_pending_seconds ({self.payment_pending_seconds}) must exceed"
+                f" payment_deadline_seconds ({self.payment_deadline_seconds})"
+            )
+        return self
+
 
 @lru_cache
 def get_settings() -> Settings:

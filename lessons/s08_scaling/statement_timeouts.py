@@ -41,9 +41,9 @@ def limit_statements(tenants: TenantRegistry, milliseconds: int) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(select(func.set_config("statement_timeout", str(milliseconds), True)))
 
-    for tenant_id in tenants.ids:
+    for tenant in tenants:
         # On each tenant's session factory: sessions made any other way are not limited.
-        event.listen(tenants.get(tenant_id).sessions, "after_begin", set_local_timeout)
+        event.listen(tenant.sessions, "after_begin", set_local_timeout)
 
 
 def is_statement_timeout(error: DBAPIError) -> bool:

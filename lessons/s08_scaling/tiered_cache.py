@@ -151,7 +151,8 @@ class TieredCache(Generic[T]):
         self.forget_local(key)
         async with self.redis.pipeline(transaction=True) as transaction:
             # MULTI/EXEC: no reader sees the new version beside the old value.
-            transaction.incr(version_key(key)).delete(key)
+            transaction.incr(version_key(key))
+            transaction.delete(key)
             await self._redis("invalidate", key, transaction.execute())
         await self._redis("broadcast", key, publish_invalidation(self.redis, key))
 

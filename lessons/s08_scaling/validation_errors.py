@@ -10,8 +10,9 @@ verbatim echo, so this handler keeps the shape and changes only what is repeated
 - encoding: JSON allows a lone surrogate escape ("\\ud800"), which no UTF-8
   response can carry; echoing it raised, and the client got a 500. Such a
   character is sent as its escape sequence instead;
-- secrets: a field whose name mentions a password is never echoed at all, since
-  error bodies end up in logs and browser consoles.
+- secrets: a field whose name mentions a password or a token (a card token, a
+  refresh token) is never echoed at all, since error bodies end up in logs and
+  browser consoles.
 """
 
 from typing import Any
@@ -22,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 ECHO_LIMIT = 100  # characters of a rejected value repeated back: enough to recognise it
+SECRET_NAMES = ("password", "token")  # a field whose name holds one of these is never echoed
 
 
 def encodable(text: str) -> str:
@@ -46,7 +48,7 @@ def safe(value: Any) -> Any:
 def safe_problem(problem: dict[str, Any]) -> dict[str, Any]:
     """One entry of the 422's `detail`, with only safe things repeated."""
     answer = {"type": problem["type"], "loc": [safe(part) for part in problem["loc"]], "msg": encodable(problem["msg"])}
-    if any("password" in str(part) for part in problem["loc"]):
+    if any(name in str(part) for part in problem["loc"] for name in SECRET_NAMES):
         return answer
     if safe(problem.get("input")) is not None:
         answer["input"] = safe(problem["input"])
