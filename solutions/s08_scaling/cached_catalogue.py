@@ -46,5 +46,6 @@ def load_catalogue(tenant: Tenant) -> list[ProductOut]:
 async def read_catalogue(tenant: TenantDep, caches: ProductCachesDep) -> list[ProductOut]:
     # BEGIN SOLUTION
     load = partial(run_in_threadpool, load_catalogue, tenant)
-    return await caches.catalogues.get(catalogue_key(tenant.id), load)
+    # The cache answers None only when the loader does; a catalogue is a list, perhaps empty.
+    return await caches.catalogues.get(catalogue_key(tenant.id), load) or []
     # END SOLUTION

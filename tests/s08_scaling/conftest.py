@@ -9,9 +9,11 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 
+from workbook.payment_provider import PaymentProvider, payment_env
 from workbook.stages import get_stage
 
 from ..stage_apps import StageApp, stage_app_for
+from .payments import DEADLINE_SECONDS, logged_in_ada
 
 STAGE = stage_app_for(get_stage("08"))
 
@@ -50,3 +52,28 @@ def holding_every_connection(client: TestClient) -> Iterator[list]:
     finally:
         for connection in connections:
             connection.close()
+
+
+# --- The fake payment provider beside the app (payments.py beside this file has the helpers) ---
+
+
+@pytest.fixture
+def provider(tmp_path, monkeypatch) -> Iterator[PaymentProvider]:
+    with PaymentProvider(tmp_path / "provider") as running:
+        for name, value in payment_env(running).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("WORKBOOK_PAYMENT_DEADLINE_SECONDS", str(DEADLINE_SECONDS))
+        monkeypatch.setenv("WORKBOOK_PAYMENT_PENDING_SECONDS", "5")
+        yield running
+
+
+@pytest.fixture
+def shop(provider, auth_env, stage_app: StageApp) -> Iterator[TestClient]:
+    """The app, told where the provider is and to trust its certificate authority."""
+    yield from stage_app.serve()
+
+
+@pytest.fixture
+def payer(shop) -> dict:
+    """Ada's headers, registered and logged in."""
+    return logged_in_ada(shop)

@@ -13,8 +13,7 @@ from workbook import client_bench
 from workbook.stages import get_stage
 
 # payer, provider and shop: pytest offers a module the fixtures it imports.
-from .payment_fixtures import *  # noqa: F403
-from .payment_fixtures import CARD, logged_in_ada, pay
+from .payments import CARD, logged_in_ada, pay
 
 
 def test_the_client_is_made_once_shared_by_every_request_and_closed_at_shutdown(provider, auth_env, stage_app):

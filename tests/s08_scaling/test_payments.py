@@ -10,11 +10,10 @@ import pytest
 
 from lessons.s08_scaling.idempotency import IdempotencyStore, fingerprint
 
-from ..auth_helpers import ACME, ADA, bearer
+from ..auth_helpers import ACME, ADMIN_PASSWORD, bearer
 
 # payer, provider and shop: pytest offers a module the fixtures it imports.
-from .payment_fixtures import *  # noqa: F403
-from .payment_fixtures import CARD, DEADLINE_SECONDS, logged_in_ada, pay
+from .payments import CARD, DEADLINE_SECONDS, logged_in_ada, pay
 
 pytestmark = pytest.mark.services  # Redis holds the idempotency records: both tiers
 
@@ -44,8 +43,9 @@ def test_twenty_concurrent_retries_with_one_key_charge_once(provider, auth_env, 
 
     async def twenty_at_once(url: str) -> list[httpx2.Response]:
         async with httpx2.AsyncClient(base_url=url, headers=ACME, timeout=30) as client:
-            assert (await client.post("/users/register", json=ADA)).status_code == 201
-            token = await client.post("/token", data={"username": ADA["email"], "password": ADA["password"]})
+            # The demo admin pays: any logged-in user may, and a new account would first confirm its email.
+            log_in = {"username": "admin@acme.example", "password": ADMIN_PASSWORD}
+            token = await client.post("/token", data=log_in)
             headers = {**bearer(token.json()["access_token"]), "Idempotency-Key": "order-0001"}
             return await asyncio.gather(*(client.post("/payments", json=CARD, headers=headers) for _ in range(20)))
 
