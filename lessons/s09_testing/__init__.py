@@ -1,0 +1,2 @@
+"""Stage 09, Testing: the Storefront API tested at every level of the pyramid, with the fixtures,
+fakes and tools that make each level fast and honest."""
