@@ -7,7 +7,8 @@ PostgreSQL database per test and a Redis database emptied per test. With
 --services an unreachable server is an error, never a skip.
 
 The fixtures of the stages with log-in (client, ada, admin, ...) come from
-auth_fixtures.py; each runs the app the nearest `stage_app` fixture names.
+auth_fixtures.py, those of the stages that scale (pool_env, provider, shop, ...) from
+scaling_fixtures.py; each runs the app the nearest `stage_app` fixture names.
 """
 
 import uuid
@@ -19,6 +20,7 @@ from workbook.doctor import service_urls
 
 # pytest offers a conftest's fixtures, imported ones included, to every test beneath it.
 from .auth_fixtures import *  # noqa: F403
+from .scaling_fixtures import *  # noqa: F403
 
 # psycopg and the Redis client are imported by the fixtures that use them, with
 # --services only: importing psycopg alone would add most of a second to every

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine
 from lessons.s08_scaling.pool_watch import PoolWatch
 from lessons.s08_scaling.routes.pool_health import get_pool_watch
 
-from .conftest import holding_every_connection
+from ..scaling_fixtures import holding_every_connection
 
 
 def test_a_process_with_a_free_connection_is_ready(small_pool_client):

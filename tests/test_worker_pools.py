@@ -1,4 +1,7 @@
-"""Several worker processes, several pools: each process's connections, named for it, in pg_stat_activity."""
+"""Several worker processes, several pools: each process's connections, named for it, in pg_stat_activity.
+
+It runs against every stage whose API reports on its pool, each stage's app in turn.
+"""
 
 import os
 import subprocess
@@ -11,6 +14,10 @@ from sqlalchemy import make_url
 
 from workbook.serving import free_port
 from workbook.stages import ROOT
+
+from .stage_apps import stage_app_fixture
+
+stage_app = stage_app_fixture("/health/pool")
 
 pytestmark = pytest.mark.services
 
@@ -35,7 +42,7 @@ def connections_by_process(psycopg_url: str, database: str) -> dict[str, int]:
         return dict(rows.fetchall())
 
 
-def test_each_worker_process_has_its_own_pool(postgres_url):
+def test_each_worker_process_has_its_own_pool(postgres_url, stage_app):
     url = make_url(postgres_url)
     env = {
         **os.environ,
@@ -45,7 +52,7 @@ def test_each_worker_process_has_its_own_pool(postgres_url):
         "WORKBOOK_POOL_SIZE": "3",
         "WORKBOOK_MAX_OVERFLOW": "2",
     }
-    command = [sys.executable, "-m", "uvicorn", "lessons.s08_scaling.main:app", "--port", str(free_port())]
+    command = [sys.executable, "-m", "uvicorn", stage_app.import_path, "--port", str(free_port())]
     process = subprocess.Popen(
         [*command, "--workers", str(WORKERS)],
         cwd=ROOT,

@@ -1,13 +1,15 @@
-"""Products live in each tenant's database: read by anyone with the tenant's header, changed by an admin."""
+"""Products live in each tenant's database: read by anyone with the tenant's header, changed by an admin.
+
+They run against every stage whose API lets an admin change a product, each stage's app in turn.
+"""
 
 import pytest
 from sqlalchemy import select
 
-from lessons.s08_scaling.demo_products import DEMO_PRODUCTS, seed_demo_products
-from lessons.s08_scaling.models import Product
+from .auth_helpers import ACME, GLOBEX, bearer, log_in_as_admin
+from .stage_apps import StageApp, count_rows, stage_app_fixture
 
-from ..auth_helpers import ACME, GLOBEX, bearer, log_in_as_admin
-from ..stage_apps import count_rows
+stage_app = stage_app_fixture("/admin/products/{sku}")
 
 NEW_MUG = {"name": "Enamel mug, blue", "price": "13.75", "stock": 7}
 
@@ -17,10 +19,16 @@ def skus(response) -> list[str]:
     return [product["sku"] for product in response.json()]
 
 
+def demo_products(stage_app: StageApp) -> dict[str, list]:
+    """The products the stage seeds in each tenant, by tenant."""
+    return stage_app.module("demo_products").DEMO_PRODUCTS
+
+
 @pytest.mark.services
-def test_each_tenant_reads_its_own_catalogue(client):
-    assert skus(client.get("/products", headers=ACME)) == sorted(p.sku for p in DEMO_PRODUCTS["acme"])
-    assert skus(client.get("/products", headers=GLOBEX)) == sorted(p.sku for p in DEMO_PRODUCTS["globex"])
+def test_each_tenant_reads_its_own_catalogue(client, stage_app):
+    seeded = demo_products(stage_app)
+    assert skus(client.get("/products", headers=ACME)) == sorted(p.sku for p in seeded["acme"])
+    assert skus(client.get("/products", headers=GLOBEX)) == sorted(p.sku for p in seeded["globex"])
 
 
 @pytest.mark.services
@@ -92,16 +100,19 @@ def test_a_bad_change_is_422_and_changes_nothing(client, admin, body):
 
 
 @pytest.mark.services
-def test_changing_an_unknown_product_is_404(client, admin):
+def test_changing_an_unknown_product_is_404(client, admin, stage_app):
     response = client.put("/admin/products/NOPE-999", json=NEW_MUG, headers=bearer(admin["access_token"]))
     assert response.status_code == 404
-    assert count_rows(client, Product) == len(DEMO_PRODUCTS["acme"]), "PUT does not create"
+    product = stage_app.module("models").Product
+    assert count_rows(client, product) == len(demo_products(stage_app)["acme"]), "PUT does not create"
 
 
 @pytest.mark.services
-def test_seeding_again_adds_nothing_and_keeps_changes(client, admin):
+def test_seeding_again_adds_nothing_and_keeps_changes(client, admin, stage_app):
+    product = stage_app.module("models").Product
     client.put("/admin/products/MUG-001", json=NEW_MUG, headers=bearer(admin["access_token"]))
-    seed_demo_products(client.app_state["tenants"])  # what a restart, or a second process, does
-    assert count_rows(client, Product) == len(DEMO_PRODUCTS["acme"])
+    # What a restart, or a second process, does:
+    stage_app.module("demo_products").seed_demo_products(client.app_state["tenants"])
+    assert count_rows(client, product) == len(demo_products(stage_app)["acme"])
     with client.app_state["tenants"].get("acme").sessions() as session:
-        assert session.scalar(select(Product.name).where(Product.sku == "MUG-001")) == NEW_MUG["name"]
+        assert session.scalar(select(product.name).where(product.sku == "MUG-001")) == NEW_MUG["name"]

@@ -1,12 +1,12 @@
-"""Paying in stage 08's tests: a card, the app's deadline, Ada logged in, and one payment.
+"""Paying in tests: a card, the app's deadline, Ada logged in, and one payment.
 
 The fixtures that start the fake provider beside the app (`provider`, `shop`, `payer`)
-are in this folder's conftest.py.
+are in scaling_fixtures.py, which tests/conftest.py offers to every test.
 """
 
 from fastapi.testclient import TestClient
 
-from ..auth_helpers import ADA, bearer, log_in, register
+from .auth_helpers import ADA, bearer, log_in, register
 
 CARD = {"amount": 1250, "currency": "EUR", "card_token": "tok_visa_4242424242"}
 DEADLINE_SECONDS = 1.0  # the app's deadline for a charge: a provider slower than this answers 504

@@ -1,5 +1,8 @@
 """The app's one HTTP client: made at start-up with explicit limits and timeouts, shared by
-every request, closed at shutdown; and what a client per request costs instead, measured."""
+every request, closed at shutdown; and what a client per request costs instead, measured.
+
+They run against every stage whose API takes payments, each stage's app and modules in turn.
+"""
 
 import asyncio
 import time
@@ -7,13 +10,13 @@ from contextlib import contextmanager
 
 import httpx2
 
-from lessons.s08_scaling.outbound import create_http_client
-from lessons.s08_scaling.settings import Settings
 from workbook import client_bench
 from workbook.stages import get_stage
 
-# payer, provider and shop: pytest offers a module the fixtures it imports.
-from .payments import CARD, logged_in_ada, pay
+from .payment_helpers import CARD, logged_in_ada, pay
+from .stage_apps import stage_app_fixture
+
+stage_app = stage_app_fixture("/payments")
 
 
 def test_the_client_is_made_once_shared_by_every_request_and_closed_at_shutdown(provider, auth_env, stage_app):
@@ -29,17 +32,19 @@ def test_the_client_is_made_once_shared_by_every_request_and_closed_at_shutdown(
     assert client.is_closed, "the lifespan closed it when the app stopped"
 
 
-def test_the_client_has_explicit_timeouts_from_the_settings():
-    client = create_http_client(Settings(http_timeout_seconds=3, http_connect_timeout_seconds=0.5))
+def test_the_client_has_explicit_timeouts_from_the_settings(stage_app):
+    create_http_client, settings = stage_app.module("outbound").create_http_client, stage_app.module("settings")
+    client = create_http_client(settings.Settings(http_timeout_seconds=3, http_connect_timeout_seconds=0.5))
     assert client.timeout == httpx2.Timeout(3, connect=0.5)
 
 
-def test_the_connection_limit_holds_however_many_calls_wait(provider, tmp_path):
+def test_the_connection_limit_holds_however_many_calls_wait(provider, stage_app):
     """Five concurrent calls through a client allowed one connection: one opened, and they took turns."""
+    create_http_client, settings_module = stage_app.module("outbound").create_http_client, stage_app.module("settings")
     provider.latency = 0.2  # before every answer
 
     async def five_at_once(limit: int) -> float:
-        settings = Settings(http_ca_file=provider.ca_file, http_max_connections=limit)
+        settings = settings_module.Settings(http_ca_file=provider.ca_file, http_max_connections=limit)
         async with create_http_client(settings) as client:
             started = time.perf_counter()
             calls = (
@@ -58,8 +63,8 @@ def test_the_connection_limit_holds_however_many_calls_wait(provider, tmp_path):
     assert provider.connections == 5, "allowed five, the pool opened one per waiting call"
 
 
-def test_a_client_per_request_opens_a_connection_per_call_and_is_slower():
-    rows = asyncio.run(client_bench.measure(get_stage("08"), calls=10))
+def test_a_client_per_request_opens_a_connection_per_call_and_is_slower(stage_app):
+    rows = asyncio.run(client_bench.measure(get_stage(stage_app.number), calls=10))
     fresh, kept = rows
     assert (fresh.variant, kept.variant) == (client_bench.PER_REQUEST, client_bench.SHARED)
     assert fresh.connections == 10 and kept.connections == 1, "a TLS handshake per call, against one in all"

@@ -1,4 +1,7 @@
-"""The connection pool: sized from the settings, watched through its events, and failing fast with 503."""
+"""The connection pool: sized from the settings, watched through its events, and failing fast with 503.
+
+They run against every stage whose API reports on its pool, each stage's app in turn.
+"""
 
 import asyncio
 import threading
@@ -9,13 +12,11 @@ from prometheus_client import REGISTRY, Gauge
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from lessons.s08_scaling.dependencies import SessionDep, get_product_repository
-from lessons.s08_scaling.metrics import metrics_registry
-from lessons.s08_scaling.pool_watch import PoolWatch
-from lessons.s08_scaling.product_repository import SqlAlchemyProductRepository
+from .auth_helpers import ACME
+from .scaling_fixtures import holding_every_connection
+from .stage_apps import StageApp, stage_app_fixture
 
-from ..auth_helpers import ACME
-from .conftest import holding_every_connection
+stage_app = stage_app_fixture("/health/pool")
 
 POOL_TIMEOUT = 0.5  # what pool_env sets
 
@@ -54,22 +55,24 @@ def get_products(client, answers: list) -> None:
     answers.append(client.get("/products", headers=ACME))
 
 
-def hold_in_request(client, release: threading.Event, holding: threading.Event) -> None:
+def hold_in_request(client, stage_app: StageApp, release: threading.Event, holding: threading.Event) -> None:
     """GET /products holds its session's connection until `release` is set."""
+    dependencies = stage_app.module("dependencies")
+    repository = stage_app.module("product_repository").SqlAlchemyProductRepository
 
-    def holding_repository(session: SessionDep) -> SqlAlchemyProductRepository:
+    def holding_repository(session: dependencies.SessionDep):
         session.connection()  # checks a connection out of the pool
         holding.set()
         release.wait(10)
-        return SqlAlchemyProductRepository(session)
+        return repository(session)
 
-    client.app.dependency_overrides[get_product_repository] = holding_repository
+    client.app.dependency_overrides[dependencies.get_product_repository] = holding_repository
 
 
 @pytest.mark.services
-def test_health_pool_names_the_request_that_holds_the_longest_checkout(small_pool_client):
+def test_health_pool_names_the_request_that_holds_the_longest_checkout(small_pool_client, stage_app):
     release, holding = threading.Event(), threading.Event()
-    hold_in_request(small_pool_client, release, holding)
+    hold_in_request(small_pool_client, stage_app, release, holding)
     answers = []
     slow = threading.Thread(target=get_products, args=(small_pool_client, answers))
     slow.start()
@@ -112,12 +115,12 @@ def test_an_invalidated_connection_is_counted(small_pool_client):
     assert small_pool_client.get("/health/pool").json()["invalidations_total"] == 1
 
 
-def test_pool_events_on_an_async_engine_raise_so_the_watch_listens_on_its_sync_engine():
+def test_pool_events_on_an_async_engine_raise_so_the_watch_listens_on_its_sync_engine(stage_app):
     engine = create_async_engine("sqlite+aiosqlite://")
     # The pitfall: an AsyncEngine has no events of its own.
     with pytest.raises(NotImplementedError, match="sync_engine"):
         event.listen(engine, "checkout", lambda *args: None)
-    watch = PoolWatch(engine, size=5, max_overflow=10)
+    watch = stage_app.module("pool_watch").PoolWatch(engine, size=5, max_overflow=10)
     assert watch.engine is engine.sync_engine
 
     async def query() -> None:
@@ -129,8 +132,9 @@ def test_pool_events_on_an_async_engine_raise_so_the_watch_listens_on_its_sync_e
     assert watch.health().checkouts_total == 1, "the checkout through the AsyncEngine was seen"
 
 
-def test_each_app_has_its_own_metrics_registry(small_pool_client):
+def test_each_app_has_its_own_metrics_registry(small_pool_client, stage_app):
     watch = small_pool_client.app_state["pool"]
+    metrics_registry = stage_app.module("metrics").metrics_registry
     first, second = metrics_registry(watch), metrics_registry(watch)
     assert first.get_sample_value("storefront_db_pool_size") == second.get_sample_value("storefront_db_pool_size")
     # The global registry is one per process: a second metric of the same name is refused.

@@ -1,5 +1,9 @@
 """POST /payments: a card charged once per Idempotency-Key through the real HTTPS provider,
-and every way the provider can fail answered with a gateway status, never a 500."""
+and every way the provider can fail answered with a gateway status, never a 500.
+
+They run against every stage whose API takes payments, each stage's app in turn; the fixtures
+that start the provider beside the app (provider, shop, payer) are in scaling_fixtures.py.
+"""
 
 import asyncio
 import logging
@@ -8,12 +12,11 @@ from contextlib import contextmanager
 import httpx2
 import pytest
 
-from lessons.s08_scaling.idempotency import IdempotencyStore, fingerprint
+from .auth_helpers import ACME, ADMIN_PASSWORD, bearer, log_in_as_admin
+from .payment_helpers import CARD, DEADLINE_SECONDS, logged_in_ada, pay
+from .stage_apps import stage_app_fixture
 
-from ..auth_helpers import ACME, ADMIN_PASSWORD, bearer
-
-# payer, provider and shop: pytest offers a module the fixtures it imports.
-from .payments import CARD, DEADLINE_SECONDS, logged_in_ada, pay
+stage_app = stage_app_fixture("/payments")
 
 pytestmark = pytest.mark.services  # Redis holds the idempotency records: both tiers
 
@@ -62,12 +65,13 @@ def test_twenty_concurrent_retries_with_one_key_charge_once(provider, auth_env, 
         assert "still in flight" in refused.json()["detail"]
 
 
-def test_a_retry_while_the_first_is_in_flight_is_told_to_come_back(shop, payer, provider):
+def test_a_retry_while_the_first_is_in_flight_is_told_to_come_back(shop, payer, provider, stage_app):
+    idempotency = stage_app.module("idempotency")
     ada = shop.get("/users/me", headers=payer).json()
-    store = IdempotencyStore(shop.app_state["redis"], pending_seconds=5, result_seconds=60)
+    store = idempotency.IdempotencyStore(shop.app_state["redis"], pending_seconds=5, result_seconds=60)
     # The first request's claim, as it stands while its charge is on its way.
-    key = IdempotencyStore.key("acme", ada["id"], "order-0001")
-    assert shop.portal.call(store.claim, key, fingerprint(CARD)) is None
+    key = idempotency.IdempotencyStore.key("acme", ada["id"], "order-0001")
+    assert shop.portal.call(store.claim, key, idempotency.fingerprint(CARD)) is None
     response = pay(shop, payer, "order-0001")
     assert response.status_code == 409 and response.headers["Retry-After"] == "1"
     assert provider.charges_made == 0
@@ -83,8 +87,6 @@ def test_the_same_key_for_another_payment_is_refused_with_422(shop, payer, provi
 
 
 def test_keys_are_per_user_so_another_users_key_never_answers_with_your_payment(shop, payer, provider):
-    from ..auth_helpers import log_in_as_admin
-
     admin = bearer(log_in_as_admin(shop)["access_token"])
     mine, theirs = pay(shop, payer, "order-0001"), pay(shop, admin, "order-0001")
     assert mine.status_code == theirs.status_code == 201

@@ -1,5 +1,7 @@
 """The fake payment provider (workbook/payment_provider.py) on its own, and `make serve`
-starting it for a stage with payments.py."""
+starting it for a stage with payments.py. The provider's own tests run once; the tests of a
+stage with payments run against every stage whose API takes payments.
+"""
 
 import httpx2
 import pytest
@@ -8,7 +10,10 @@ from workbook.payment_provider import PaymentProvider, has_payments
 from workbook.stack import running_stack
 from workbook.stages import get_stage
 
-from ..auth_helpers import ACME, ADMIN_PASSWORD, bearer
+from .auth_helpers import ACME, ADMIN_PASSWORD, bearer
+from .stage_apps import stage_app_fixture
+
+stage_app = stage_app_fixture("/payments")
 
 CHARGE = {"amount": 500, "currency": "USD", "card_token": "tok_test_1881"}
 
@@ -62,13 +67,13 @@ def test_a_stopped_provider_refuses_connections_and_comes_back_trusted(provider)
     assert charge(provider, "key-1").status_code == 201, "the same certificate authority after a restart"
 
 
-def test_the_stages_with_a_payment_service_are_found_by_their_payments_py():
-    assert has_payments(get_stage("08"))
+def test_the_stages_with_a_payment_service_are_found_by_their_payments_py(stage_app):
+    assert has_payments(get_stage(stage_app.number))
     assert not has_payments(get_stage("07"))
 
 
-def test_make_serve_starts_the_provider_beside_the_app_for_a_stage_with_payments(tmp_path):
-    with running_stack(get_stage("08"), mailbox=tmp_path) as stack:
+def test_make_serve_starts_the_provider_beside_the_app_for_a_stage_with_payments(stage_app, tmp_path):
+    with running_stack(get_stage(stage_app.number), mailbox=tmp_path) as stack:
         assert stack.payments is not None
         assert stack.env["WORKBOOK_PAYMENT_PROVIDER_URL"] == stack.payments.url
         with httpx2.Client(base_url=stack.app_url, headers=ACME, timeout=30) as app:

@@ -1,4 +1,7 @@
-"""GET /products/{sku} through the tiered cache, in the running app (PostgreSQL and Redis with --services)."""
+"""GET /products/{sku} through the tiered cache, in the running app (PostgreSQL and Redis with --services).
+
+They run against every stage whose API reports on its cache, each stage's app in turn.
+"""
 
 import asyncio
 import time
@@ -9,12 +12,12 @@ import pytest
 from sqlalchemy import Engine, event
 from structlog.testing import capture_logs
 
-from lessons.s08_scaling.cache_latency import measure_product_tiers
-from lessons.s08_scaling.product_cache import product_key
 from workbook.serving import free_port
 
-from ..auth_helpers import ACME, GLOBEX, bearer
-from ..stage_apps import run_redis
+from .auth_helpers import ACME, GLOBEX, bearer
+from .stage_apps import run_redis, stage_app_fixture
+
+stage_app = stage_app_fixture("/health/cache")
 
 pytestmark = pytest.mark.services
 
@@ -67,7 +70,8 @@ def test_a_product_read_three_times_is_queried_once(client, product_queries):
     assert tiers["local"]["hit_ratio"] == round(2 / 3, 3)
 
 
-def test_redis_holds_the_product_as_json_under_a_key_with_the_tenant(client):
+def test_redis_holds_the_product_as_json_under_a_key_with_the_tenant(client, stage_app):
+    product_key = stage_app.module("product_cache").product_key
     mug(client)
     stored = run_redis(client, "get", product_key("acme", "MUG-001"))
     assert stored == '{"sku":"MUG-001","name":"Enamel mug","price":"12.50","stock":40}'
@@ -75,7 +79,8 @@ def test_redis_holds_the_product_as_json_under_a_key_with_the_tenant(client):
     assert client.get("/products/MUG-001", headers=GLOBEX).status_code == 404
 
 
-def test_an_admin_write_is_read_back_at_once(client, admin, product_queries):
+def test_an_admin_write_is_read_back_at_once(client, admin, stage_app, product_queries):
+    product_key = stage_app.module("product_cache").product_key
     assert mug(client)["price"] == "12.50"
     response = client.put("/admin/products/MUG-001", json=NEW_MUG, headers=bearer(admin["access_token"]))
     assert response.status_code == 200, response.text
@@ -152,7 +157,8 @@ def test_with_redis_down_products_are_served_from_the_database_with_a_log_line(c
     assert ("rate_limit.redis_unavailable", None) in events, "and the rate limit why it let the request through"
 
 
-def test_each_tier_is_timed_and_a_local_hit_is_far_faster_than_the_others(client):
+def test_each_tier_is_timed_and_a_local_hit_is_far_faster_than_the_others(client, stage_app):
+    measure_product_tiers = stage_app.module("cache_latency").measure_product_tiers
     tiers = client.portal.call(
         measure_product_tiers, client.app_state["product_caches"], client.app_state["tenants"].get("acme"), "MUG-001"
     )

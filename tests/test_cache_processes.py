@@ -2,7 +2,8 @@
 
 Each process is a real uvicorn on its own port. On the embedded default they
 share a SQLite file and the embedded Redis (fakeredis over TCP); with --services,
-a fresh PostgreSQL database and the test Redis.
+a fresh PostgreSQL database and the test Redis. They run against every stage whose API
+reports on its cache, each stage's app in turn.
 """
 
 import os
@@ -19,19 +20,21 @@ from workbook.broker import embedded_broker
 from workbook.serving import free_port
 from workbook.stages import ROOT
 
-from ..auth_helpers import ACME, bearer, log_in_as_admin
+from .auth_helpers import ACME, bearer, log_in_as_admin
+from .stage_apps import StageApp, stage_app_fixture
+
+stage_app = stage_app_fixture("/health/cache")
 
 pytestmark = pytest.mark.services
 
-APP = "lessons.s08_scaling.main:app"
 NEW_MUG = {"name": "Enamel mug", "price": "13.75", "stock": 40}
 
 
 @contextmanager
-def worker_process(env: dict[str, str]) -> Iterator[httpx2.Client]:
+def worker_process(stage_app: StageApp, env: dict[str, str]) -> Iterator[httpx2.Client]:
     """One uvicorn process serving the stage; yields a client for it once it answers."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", APP, "--port", str(port), "--log-level", "warning"]
+    command = [sys.executable, "-m", "uvicorn", stage_app.import_path, "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
@@ -52,7 +55,7 @@ def worker_process(env: dict[str, str]) -> Iterator[httpx2.Client]:
 
 
 @pytest.fixture
-def two_processes(database_url, redis_url, tmp_path) -> Callable:
+def two_processes(stage_app, database_url, redis_url, tmp_path) -> Callable:
     """Start two processes on the same database and Redis, with or without the invalidation broadcast."""
 
     @contextmanager
@@ -68,8 +71,8 @@ def two_processes(database_url, redis_url, tmp_path) -> Callable:
                 "WORKBOOK_PRODUCT_CACHE_BROADCAST": str(broadcast).lower(),
             }
             # One after the other: on SQLite nothing serialises the creation of the tables.
-            first = stack.enter_context(worker_process(env))
-            yield first, stack.enter_context(worker_process(env))
+            first = stack.enter_context(worker_process(stage_app, env))
+            yield first, stack.enter_context(worker_process(stage_app, env))
 
     return start
 

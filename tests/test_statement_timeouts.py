@@ -1,15 +1,18 @@
 """Statement timeouts on PostgreSQL: a runaway query is cancelled and answers 503, and the limit,
-set per transaction, never leaks to the next user of a pooled connection (a session-level SET does)."""
+set per transaction, never leaks to the next user of a pooled connection (a session-level SET does).
+
+They run against every stage whose API reports on its pool, each stage's app in turn.
+"""
 
 import time
 
 import pytest
 from sqlalchemy import func, select, text
 
-from lessons.s08_scaling.database import create_db_engine
-from lessons.s08_scaling.dependencies import SessionDep, get_product_repository
+from .auth_helpers import ACME
+from .stage_apps import stage_app_fixture
 
-from ..auth_helpers import ACME
+stage_app = stage_app_fixture("/health/pool")
 
 pytestmark = pytest.mark.services
 
@@ -35,12 +38,13 @@ class RunawayRepository:
 def test_a_runaway_query_is_cancelled_and_answers_503(postgres_url, pool_env, stage_app, monkeypatch):
     monkeypatch.setenv("WORKBOOK_DATABASE_URL", postgres_url)
     monkeypatch.setenv("WORKBOOK_STATEMENT_TIMEOUT_MS", "300")
+    dependencies = stage_app.module("dependencies")
     for client in stage_app.serve():
 
-        def runaway(session: SessionDep) -> RunawayRepository:
+        def runaway(session: dependencies.SessionDep) -> RunawayRepository:
             return RunawayRepository(session)
 
-        client.app.dependency_overrides[get_product_repository] = runaway
+        client.app.dependency_overrides[dependencies.get_product_repository] = runaway
         started = time.monotonic()
         response = client.get("/products", headers=ACME)
         took = time.monotonic() - started
@@ -59,8 +63,8 @@ def shown_timeout_on_next_checkout(engine) -> str:
         return connection.execute(text("SHOW statement_timeout")).scalar_one()
 
 
-def test_a_session_level_set_leaks_to_the_next_checkout_of_the_connection(postgres_url):
-    engine = create_db_engine(postgres_url, pool={"pool_size": 1, "max_overflow": 0})
+def test_a_session_level_set_leaks_to_the_next_checkout_of_the_connection(postgres_url, stage_app):
+    engine = stage_app.module("database").create_db_engine(postgres_url, pool={"pool_size": 1, "max_overflow": 0})
     try:
         # The pitfall: SET lasts as long as the connection, and the pool hands it on.
         with engine.connect() as connection:
@@ -71,8 +75,8 @@ def test_a_session_level_set_leaks_to_the_next_checkout_of_the_connection(postgr
         engine.dispose()
 
 
-def test_a_per_transaction_setting_ends_with_its_transaction(postgres_url):
-    engine = create_db_engine(postgres_url, pool={"pool_size": 1, "max_overflow": 0})
+def test_a_per_transaction_setting_ends_with_its_transaction(postgres_url, stage_app):
+    engine = stage_app.module("database").create_db_engine(postgres_url, pool={"pool_size": 1, "max_overflow": 0})
     try:
         with engine.connect() as connection:
             connection.execute(select(func.set_config("statement_timeout", "150", True)))  # SET LOCAL

@@ -1,16 +1,21 @@
-"""The tiered cache on its own, in front of a counting stand-in for the database (real Redis with --services)."""
+"""The tiered cache on its own, in front of a counting stand-in for the database (real Redis with --services).
+
+They run against the tiered_cache.py of every stage whose API reports on its cache.
+"""
 
 import asyncio
+from collections.abc import Callable
 from contextlib import AsyncExitStack
+from types import ModuleType
 
 import pytest
 from fakeredis import FakeAsyncRedis, FakeServer
 from pydantic import BaseModel, TypeAdapter
 from structlog.testing import capture_logs
 
-from lessons.s08_scaling.cache_invalidation import invalidation_listener
-from lessons.s08_scaling.redis_client import create_redis
-from lessons.s08_scaling.tiered_cache import TieredCache, version_key
+from .stage_apps import stage_app_fixture
+
+stage_app = stage_app_fixture("/health/cache")
 
 pytestmark = pytest.mark.services
 
@@ -37,36 +42,66 @@ class Database:
         return row
 
 
-def new_cache(redis, **options) -> TieredCache[Item]:
-    settings = {"local_size": 100, "local_seconds": 60.0, "redis_seconds": 60.0} | options
-    return TieredCache(redis, TypeAdapter(Item), **settings)
+@pytest.fixture
+def tiered(stage_app) -> ModuleType:
+    """The stage's tiered_cache module."""
+    return stage_app.module("tiered_cache")
 
 
-def run(redis_url, scenario):
-    """Run `scenario(connect)`; each connect() is one more client of the same Redis, as each process has its own."""
-    server = FakeServer()  # the embedded default: one in-memory server the clients share
-    clients = []
-
-    def connect():
-        client = create_redis(redis_url) if redis_url else FakeAsyncRedis(server=server, decode_responses=True)
-        clients.append(client)
-        return client
-
-    async def main():
-        try:
-            return await scenario(connect)
-        finally:
-            for client in clients:
-                await client.aclose()
-
-    return asyncio.run(main())
+@pytest.fixture
+def create_redis(stage_app) -> Callable:
+    """The stage's own way to make a Redis client from a URL."""
+    return stage_app.module("redis_client").create_redis
 
 
-def answered_by(cache: TieredCache) -> dict[str, int]:
+@pytest.fixture
+def listener(stage_app) -> Callable:
+    """The stage's invalidation listener: drops a cache's local copies when another process writes."""
+    return stage_app.module("cache_invalidation").invalidation_listener
+
+
+@pytest.fixture
+def new_cache(tiered) -> Callable:
+    """new_cache(redis, **options): a TieredCache of Items on that Redis, roomy and long-lived unless told."""
+
+    def new(redis, **options):
+        settings = {"local_size": 100, "local_seconds": 60.0, "redis_seconds": 60.0} | options
+        return tiered.TieredCache(redis, TypeAdapter(Item), **settings)
+
+    return new
+
+
+@pytest.fixture
+def run(redis_url, create_redis) -> Callable:
+    """run(scenario) runs `scenario(connect)`; each connect() is one more client of the same Redis,
+    as each process has its own."""
+
+    def run_scenario(scenario):
+        server = FakeServer()  # the embedded default: one in-memory server the clients share
+        clients = []
+
+        def connect():
+            client = create_redis(redis_url) if redis_url else FakeAsyncRedis(server=server, decode_responses=True)
+            clients.append(client)
+            return client
+
+        async def main():
+            try:
+                return await scenario(connect)
+            finally:
+                for client in clients:
+                    await client.aclose()
+
+        return asyncio.run(main())
+
+    return run_scenario
+
+
+def answered_by(cache) -> dict[str, int]:
     return {tier: stats.hits for tier, stats in cache.stats.items()}
 
 
-def test_a_read_tries_the_local_tier_then_redis_then_the_database(redis_url):
+def test_a_read_tries_the_local_tier_then_redis_then_the_database(run, new_cache):
     async def scenario(connect):
         redis = connect()
         cache, db = new_cache(redis), Database()
@@ -77,14 +112,14 @@ def test_a_read_tries_the_local_tier_then_redis_then_the_database(redis_url):
         seen.append(await cache.get(KEY, db.load))
         return seen, db.loads, answered_by(cache), await redis.get(KEY)
 
-    seen, loads, hits, stored = run(redis_url, scenario)
+    seen, loads, hits, stored = run(scenario)
     assert [item.price_cents for item in seen] == [1250] * 4
     assert loads == 1, "only the first read reaches the database"
     assert hits == {"local": 2, "redis": 1, "database": 1}, "second and fourth reads local, third from Redis"
     assert TypeAdapter(Item).validate_json(stored) == seen[0], "Redis holds the value as JSON"
 
 
-def test_each_tier_forgets_when_its_ttl_ends(redis_url):
+def test_each_tier_forgets_when_its_ttl_ends(run, new_cache):
     async def scenario(connect):
         redis = connect()
         cache, db = new_cache(redis, local_seconds=0.2, redis_seconds=0.6), Database()
@@ -97,25 +132,25 @@ def test_each_tier_forgets_when_its_ttl_ends(redis_url):
         await cache.get(KEY, db.load)
         return after_local_expiry, db.loads
 
-    after_local_expiry, loads = run(redis_url, scenario)
+    after_local_expiry, loads = run(scenario)
     assert after_local_expiry == (1, 1), "after the local TTL, Redis answers without a query"
     assert loads == 2, "after Redis's TTL too, the database is asked again"
 
 
-def test_a_hundred_concurrent_reads_of_a_cold_key_make_one_load(redis_url):
+def test_a_hundred_concurrent_reads_of_a_cold_key_make_one_load(run, new_cache):
     async def scenario(connect):
         redis = connect()
         cache, db = new_cache(redis), Database(delay=0.05)
         items = await asyncio.gather(*(cache.get(KEY, db.load) for _ in range(100)))
         return items, db.loads, cache.stats["redis"].misses
 
-    items, loads, redis_lookups = run(redis_url, scenario)
+    items, loads, redis_lookups = run(scenario)
     assert len(items) == 100 and all(item == items[0] for item in items), "every reader gets the same product"
     assert loads == 1, f"100 concurrent misses should make ONE database load, made {loads}"
     assert redis_lookups == 1, "and one Redis lookup: the waiters join the load that is already running"
 
 
-def test_single_flight_is_per_key(redis_url):
+def test_single_flight_is_per_key(run, new_cache):
     async def scenario(connect):
         redis = connect()
         cache, db = new_cache(redis), Database(delay=0.05)
@@ -123,10 +158,10 @@ def test_single_flight_is_per_key(redis_url):
         await asyncio.gather(*(cache.get(key, db.load) for key in keys * 20))
         return db.loads
 
-    assert run(redis_url, scenario) == 5, "five cold keys, twenty readers each: one load per key"
+    assert run(scenario) == 5, "five cold keys, twenty readers each: one load per key"
 
 
-def test_a_reader_that_gives_up_does_not_cancel_the_load_the_others_wait_for(redis_url):
+def test_a_reader_that_gives_up_does_not_cancel_the_load_the_others_wait_for(run, new_cache):
     async def scenario(connect):
         redis = connect()
         cache, db = new_cache(redis), Database(delay=0.1)
@@ -136,11 +171,11 @@ def test_a_reader_that_gives_up_does_not_cancel_the_load_the_others_wait_for(red
         impatient.cancel()  # its client hung up
         return await patient, impatient.cancelled(), db.loads
 
-    item, cancelled, loads = run(redis_url, scenario)
+    item, cancelled, loads = run(scenario)
     assert cancelled and item.price_cents == 1250 and loads == 1
 
 
-def test_a_load_that_raced_a_write_does_not_put_the_old_value_back(redis_url):
+def test_a_load_that_raced_a_write_does_not_put_the_old_value_back(run, new_cache, tiered):
     async def scenario(connect):
         redis = connect()
         cache, db = new_cache(redis), Database(delay=0.1)
@@ -151,16 +186,16 @@ def test_a_load_that_raced_a_write_does_not_put_the_old_value_back(redis_url):
         old = await reading
         stored = await redis.get(KEY), KEY in cache.local
         fresh = await cache.get(KEY, db.load)
-        return old, stored, fresh, await redis.get(version_key(KEY))
+        return old, stored, fresh, await redis.get(tiered.version_key(KEY))
 
-    old, stored, fresh, version = run(redis_url, scenario)
+    old, stored, fresh, version = run(scenario)
     assert old.price_cents == 1250, "the racing read answers what it read, as it would without a cache"
     assert stored == (None, False), "but neither Redis nor the local tier keeps it: the version moved on"
     assert fresh.price_cents == 999, "the next read loads the new price"
     assert version == "1"
 
 
-def price_another_process_reads_after_a_write(redis_url, listening: bool) -> int:
+def price_another_process_reads_after_a_write(run, new_cache, listener, listening: bool) -> int:
     """Two caches on two clients of one Redis, as two processes have: one writes, the other then reads."""
 
     async def scenario(connect):
@@ -168,7 +203,7 @@ def price_another_process_reads_after_a_write(redis_url, listening: bool) -> int
         writer, reader, db = new_cache(redis), new_cache(other), Database()
         async with AsyncExitStack() as stack:
             if listening:
-                await stack.enter_async_context(invalidation_listener(other, [reader]))
+                await stack.enter_async_context(listener(other, [reader]))
             await reader.get(KEY, db.load)
             assert KEY in reader.local, "the reader holds the old price in its local tier"
             db.price_cents = 999
@@ -179,22 +214,22 @@ def price_another_process_reads_after_a_write(redis_url, listening: bool) -> int
                 await asyncio.sleep(0.05)
             return (await reader.get(KEY, db.load)).price_cents
 
-    return run(redis_url, scenario)
+    return run(scenario)
 
 
-def test_without_the_broadcast_another_process_serves_the_old_price(redis_url):
-    assert price_another_process_reads_after_a_write(redis_url, listening=False) == 1250, (
+def test_without_the_broadcast_another_process_serves_the_old_price(run, new_cache, listener):
+    assert price_another_process_reads_after_a_write(run, new_cache, listener, listening=False) == 1250, (
         "a local tier that hears nothing keeps the old price until its TTL, though Redis was cleared"
     )
 
 
-def test_with_the_broadcast_another_process_serves_the_new_price(redis_url):
-    assert price_another_process_reads_after_a_write(redis_url, listening=True) == 999, (
+def test_with_the_broadcast_another_process_serves_the_new_price(run, new_cache, listener):
+    assert price_another_process_reads_after_a_write(run, new_cache, listener, listening=True) == 999, (
         "the other process heard the write, dropped its copy and loaded the new price"
     )
 
 
-def test_with_redis_down_reads_come_from_the_database_with_a_log_line(redis_url):
+def test_with_redis_down_reads_come_from_the_database_with_a_log_line(run, new_cache, create_redis):
     async def scenario(connect):
         cache, db = new_cache(create_redis("redis://127.0.0.1:1/0")), Database()  # nothing listens on port 1
         with capture_logs() as logs:
@@ -205,7 +240,7 @@ def test_with_redis_down_reads_come_from_the_database_with_a_log_line(redis_url)
         await cache.redis.aclose()
         return [first, second], db.loads, logs
 
-    items, loads, logs = run(redis_url, scenario)
+    items, loads, logs = run(scenario)
     assert [item.price_cents for item in items] == [1250, 1250], "Redis down is slower, never an error"
     assert loads == 2, "each read the local tier could not answer went to the database"
     events = {(entry["event"], entry["action"]) for entry in logs}
@@ -213,7 +248,7 @@ def test_with_redis_down_reads_come_from_the_database_with_a_log_line(redis_url)
     assert ("cache.redis_unavailable", "invalidate") in events, "and so is the failed invalidation"
 
 
-def test_switched_off_every_read_is_a_load(redis_url):
+def test_switched_off_every_read_is_a_load(run, new_cache):
     async def scenario(connect):
         redis = connect()
         cache, db = new_cache(redis, enabled=False), Database()
@@ -221,4 +256,4 @@ def test_switched_off_every_read_is_a_load(redis_url):
             await cache.get(KEY, db.load)
         return db.loads, await redis.exists(KEY)
 
-    assert run(redis_url, scenario) == (3, 0)
+    assert run(scenario) == (3, 0)
