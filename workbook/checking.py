@@ -94,7 +94,10 @@ def run_pytest(test_files: list[Path], source: str, verbose: bool, *options: str
             *(["-v"] if verbose else ["-q", "--tb=native"]),
             *("-p", "no:cacheprovider", "-o", "junit_family=xunit1"),
         ]
-        env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        # The tests choose their backends themselves: a WORKBOOK_REDIS_URL exported for
+        # `make serve`, say, must not point them at another Redis.
+        env = {name: value for name, value in os.environ.items() if not name.startswith("WORKBOOK_")}
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         run = subprocess.run(command, cwd=ROOT, env=env, capture_output=not verbose, text=True)
         if not report.exists():
             raise PytestDidNotRun(f"pytest did not run:\n{run.stdout}\n{run.stderr}")

@@ -18,10 +18,11 @@ What you have (tests/s09_testing/conftest.py and payments.py):
               provider.ledger.calls   every charge request it received
               provider.charges_made   the charges it made (one per provider key)
               provider.failure_rate   0.0 by default; 1.0 makes every call fail
-    pay(shop, payer, key, **changes)  POST /payments with CARD (or CARD with `changes`) and that key
+    pay(shop, payer, key, **changes)  POST /payments with a card of 12.50 EUR (amount=..., currency=...
+                                      change it) and that key
 """
 
-from tests.s09_testing.payments import CARD, pay
+from tests.s09_testing.payments import pay
 
 
 def test_a_retry_with_the_same_key_answers_the_first_payment_and_calls_the_provider_once(shop, payer, provider):
@@ -49,7 +50,7 @@ def test_a_retry_after_a_failed_charge_is_charged(shop, payer, provider):
 def test_the_same_key_with_another_payment_is_refused(shop, payer, provider):
     # BEGIN SOLUTION
     assert pay(shop, payer, "order-0001").status_code == 201
-    other = pay(shop, payer, "order-0001", amount=CARD["amount"] * 2)
+    other = pay(shop, payer, "order-0001", amount=9_999)
     assert other.status_code == 422, f"a key names one payment; another one with it is a client's bug: {other.text}"
     assert provider.ledger.calls == 1, "nothing reached the provider"
     # END SOLUTION
