@@ -2,7 +2,7 @@
 
 An exercise of kind "tests" is checked the other way round: the learner's tests
 run on the correct app, where they must pass, then once per planted bug
-(workbook.mutants), where they must fail (`run_tests_exercise`).
+(workbook.mutants), where they must fail (`try_mutants`).
 
 pytest runs in a child process so that each check imports the learner's files
 fresh. It writes a JUnit XML report, whose `failure` elements hold the reason a
@@ -129,7 +129,8 @@ def try_mutants(results: list[Result], source: str) -> None:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         runs = list(pool.map(run_with, [result.exercise.test_file for result, _ in tried], [m for _, m in tried]))
     for (result, mutant), cases in zip(tried, runs, strict=True):
-        caught_by = [name for name, problem in map(outcome, cases) if problem is not None]
+        # A test skipped with the bug has not caught it: it must fail.
+        caught_by = [name for name, problem in map(outcome, cases) if problem not in (None, "skipped")]
         if caught_by:
             result.passed.append(f"catches planted bug {mutant.id} ({caught_by[0]} fails)")
         else:
