@@ -46,7 +46,7 @@ def _print_results(stage: Stage, results: list[checking.Result]) -> None:
     for result in results:
         if result.ok:
             total = len(result.passed)
-            print(f"  ✓ {result.exercise.id:<20} {result.exercise.title} ({total} tests pass)")
+            print(f"  ✓ {result.exercise.id:<20} {result.exercise.title} ({total} {result.counted} pass)")
         else:
             _print_failure(stage, result)
 
@@ -63,8 +63,8 @@ def _print_failure(stage: Stage, result: checking.Result) -> None:
             print(f"      {name}: " + reason.replace("\n", "\n" + " " * (8 + len(name))))
         if len(result.failed) > SHOWN_FAILURES:
             print(f"      ...and {len(result.failed) - SHOWN_FAILURES} more (VERBOSE=1 shows pytest's full output)")
-        total = len(result.passed) + len(result.failed)
-        print(f"      {len(result.failed)} of {total} tests fail. Your file: {exercise.lesson_file.relative_to(ROOT)}")
+        total, file = len(result.passed) + len(result.failed), exercise.lesson_file.relative_to(ROOT)
+        print(f"      {len(result.failed)} of {total} {result.counted} fail. Your file: {file}")
     print(f"      Stuck? make hint LESSON={stage.number} EXERCISE={exercise.id}")
 
 
@@ -172,7 +172,7 @@ def cmd_progress(args) -> int:
                 state = f"does not run: {result.broken}"
             else:
                 total = len(result.passed) + len(result.failed)
-                state = f"in progress: {len(result.passed)} of {total} tests pass"
+                state = f"in progress: {len(result.passed)} of {total} {result.counted} pass"
             print(f"  {exercise.id:<20} {state}")
     total = sum(len(stage.exercises) for stage in load_stages())
     print(f"{done} of {total} exercises done.")

@@ -141,22 +141,25 @@ def _describe(module: str, file: Path, error: Exception) -> BrokenFile:
 def redirect_exercises(source: str, scratch: Path) -> ExerciseRedirect:
     """Make exercise modules import from `source`; `scratch` receives rendered stubs.
 
-    For the learner's own files ("lessons") a file that fails to import is
-    replaced by its stub and listed in the finder's `broken`, so that the
-    stage's other exercises can still be checked.
+    `source` is one of SOURCES, or a folder laid out like solutions/ holding other
+    answers (`<folder>/s09_testing/idempotency_tests.py`); an exercise with no file
+    there comes from its solution. For the learner's own files ("lessons") a file
+    that fails to import is replaced by its stub and listed in the finder's `broken`,
+    so that the stage's other exercises can still be checked.
     """
-    if source not in SOURCES:
-        raise ValueError(f"exercise source must be one of {SOURCES}, not {source!r}")
+    if source not in SOURCES and not Path(source).is_dir():
+        raise ValueError(f"exercise source must be one of {SOURCES} or a folder, not {source!r}")
     files: dict[str, Path] = {}
     stubs: dict[str, Path] = {}
     for stage in load_stages():
         for exercise in stage.exercises:
             stubs[exercise.module] = scratch / stage.package / f"{exercise.id}.py"
+            other = Path(source) / stage.package / f"{exercise.id}.py"
             files[exercise.module] = {
                 "lessons": exercise.lesson_file,
                 "solutions": exercise.solution_file,
                 "stubs": stubs[exercise.module],
-            }[source]
+            }.get(source, other if other.is_file() else exercise.solution_file)
             if source != "solutions":
                 stubs[exercise.module].parent.mkdir(parents=True, exist_ok=True)
                 stubs[exercise.module].write_text(render_stub(exercise), encoding="utf-8")

@@ -5,6 +5,7 @@ learner's files (`make check`), the solutions (the default, so a plain `pytest`
 proves every solution) or the pristine stubs (to prove every stub fails).
 A learner's file that does not import is replaced by its stub for the run and
 listed at the end (and in the --exercise-errors file, which `make check` reads).
+--mutant runs with one planted bug of an exercise whose answer is a test (workbook.mutants).
 --services points the services tier at real PostgreSQL and Redis.
 --browser runs the browser tier (tests marked `browser`), which `make test` leaves out.
 """
@@ -20,15 +21,21 @@ from pathlib import Path
 import pytest
 
 from workbook.exercises import SOURCES, redirect_exercises
+from workbook.mutants import find, plant
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("workbook")
     group.addoption(
         "--exercise-source",
-        choices=SOURCES,
         default="solutions",
-        help="run exercise tests against the learner's files, the solutions, or the stubs",
+        help=f"run exercise tests against the learner's files, the solutions, the stubs ({', '.join(SOURCES)}),"
+        " or the answers in a folder laid out like solutions/",
+    )
+    group.addoption(
+        "--mutant",
+        metavar="STAGE/EXERCISE/MUTANT",
+        help="run with one planted bug of a tests-kind exercise, e.g. 09/idempotency_tests/retry_reaches_provider",
     )
     group.addoption(
         "--exercise-errors",
@@ -54,6 +61,9 @@ def pytest_load_initial_conftests(early_config, parser, args):
     early_config._workbook_scratch = scratch
     source = early_config.known_args_namespace.exercise_source
     early_config._workbook_redirect = redirect_exercises(source, scratch)
+    mutant = early_config.known_args_namespace.mutant
+    if mutant:
+        early_config._workbook_mutant = plant(find(mutant))
 
 
 def pytest_configure(config):
@@ -88,9 +98,9 @@ def pytest_sessionfinish(session):
 
 
 def pytest_unconfigure(config):
-    finder = getattr(config, "_workbook_redirect", None)
-    if finder in sys.meta_path:
-        sys.meta_path.remove(finder)
+    for finder in (getattr(config, "_workbook_redirect", None), getattr(config, "_workbook_mutant", None)):
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
     shutil.rmtree(getattr(config, "_workbook_scratch", ""), ignore_errors=True)
 
 

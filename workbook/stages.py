@@ -16,6 +16,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
+class Mutant:
+    """A planted bug: one textual change to one file of the stage (see workbook.mutants)."""
+
+    id: str
+    describes: str  # what goes wrong with it, in the sentence the checker prints when it slips through
+    label: str  # "09/idempotency_tests/retry_reaches_provider": what --mutant takes
+    file: Path  # the stage's file it changes
+    module: str  # the import name of that file
+    replace: str  # text that occurs exactly once in the file...
+    with_: str  # ...and what it becomes
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     title: str
@@ -25,6 +38,10 @@ class Exercise:
     lesson_file: Path  # what the learner edits
     solution_file: Path  # the worked answer, with the solution marked
     test_file: Path
+    # "code": the learner writes code, the project's tests check it. "tests": the learner writes
+    # tests, which must pass on the stage and fail on each of its mutants (planted bugs).
+    kind: str = "code"
+    mutants: tuple[Mutant, ...] = ()
 
     @property
     def label(self) -> str:
@@ -112,6 +129,8 @@ def _read_stage(path: Path, root: Path) -> Stage:
             lesson_file=directory / "exercises" / f"{item['id']}.py",
             solution_file=root / "solutions" / package / f"{item['id']}.py",
             test_file=root / "tests" / package / f"test_exercise_{item['id']}.py",
+            kind=_kind(item, path),
+            mutants=tuple(_mutant(entry, f"{number}/{item['id']}", directory) for entry in item.get("mutants", [])),
         )
         for item in data.get("exercises", [])
     )
@@ -129,4 +148,26 @@ def _read_stage(path: Path, root: Path) -> Stage:
         summary=data["summary"].strip(),
         exercises=exercises,
         changes=changes,
+    )
+
+
+def _kind(item: dict, path: Path) -> str:
+    kind = item.get("kind", "code")
+    if kind not in ("code", "tests"):
+        raise ValueError(f"{path}: exercise {item['id']!r} has kind {kind!r}; it is either 'code' or 'tests'")
+    if (kind == "tests") != bool(item.get("mutants")):
+        raise ValueError(f"{path}: exercise {item['id']!r}: an exercise of kind 'tests', and only one, has mutants")
+    return kind
+
+
+def _mutant(entry: dict, exercise_label: str, directory: Path) -> Mutant:
+    module = ".".join(["lessons", directory.name, *Path(entry["file"]).with_suffix("").parts])
+    return Mutant(
+        id=entry["id"],
+        describes=entry["describes"],
+        label=f"{exercise_label}/{entry['id']}",
+        file=directory / entry["file"],
+        module=module,
+        replace=entry["replace"],
+        with_=entry["with"],
     )

@@ -8,7 +8,7 @@ authority, and that the provider's books agree with the app's answer.
 
 import pytest
 
-from ..payments import CARD, pay
+from ...payment_helpers import CARD, pay
 
 pytestmark = pytest.mark.api
 

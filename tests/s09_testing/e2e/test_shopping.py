@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from ...auth_helpers import ACME, bearer
-from ..payments import CARD
+from ...payment_helpers import CARD
 from .conftest import welcome_email
 
 pytestmark = pytest.mark.e2e
