@@ -78,6 +78,7 @@ class InMemoryUserRepository:
     def add(self, user: User) -> User:
         if user.email in self._users:
             raise EmailAlreadyRegistered(user.email)
+        fill_column_defaults(user)
         user.id = next(self._ids)
         self._users[user.email] = user
         return user
@@ -96,6 +97,17 @@ class InMemoryUserRepository:
 
     def commit(self) -> None:
         pass  # every change is already final: there is no transaction to end
+
+
+def fill_column_defaults(user: User) -> None:
+    """Do what the database's INSERT does: a column left unset takes its default (token_version 0).
+
+    Without this a user stored here has token_version None, and the first password
+    change fails with a TypeError that no user stored by SQLAlchemy ever meets.
+    """
+    for column in User.__table__.columns:
+        if column.default is not None and column.default.is_scalar and getattr(user, column.key) is None:
+            setattr(user, column.key, column.default.arg)
 
 
 class AuditLog:
