@@ -302,6 +302,7 @@ def cmd_coverage(args) -> int:
     print(f"Stage {stage.number} · {stage.title}: its tests under branch coverage of {stage.package}/ ...")
     report = coverage_report.measure(stage)
     print(coverage_report.table(report))
+    print(f"pytest: {report.outcome}")
     if not report.passed:
         print("Some of the tests failed: the figures above are for a suite that does not pass.")
         return 1

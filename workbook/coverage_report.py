@@ -30,7 +30,8 @@ from workbook.stages import ROOT, Stage
 # The lowest total a stage's tests may reach, in percent (statements and branches
 # together, as `coverage report` counts them): CI fails below it. Set a few points
 # under what was measured, so that a change in what the suite runs fails, not noise.
-FLOORS = {"09": 80.0}
+# Stage 09 measured 82.3% (branches alone 62.6%) over 286 tests when its floor was set.
+FLOORS = {"09": 78.0}
 NOT_MEASURED = ["*/load/*"]
 
 
@@ -54,6 +55,7 @@ class ModuleCoverage:
 class CoverageReport:
     tests: int  # node ids that were run
     passed: bool  # pytest's own verdict
+    outcome: str  # pytest's last line, e.g. "2 failed, 284 passed in 61.20s"
     modules: list[ModuleCoverage]
     percent: float  # the total, statements and branches together
 
@@ -115,7 +117,10 @@ def measure(stage: Stage, tests: list[str] | None = None) -> CoverageReport:
         subprocess.run([*coverage, "json", f"--data-file={data}", "-o", str(report), "-q"], cwd=ROOT, check=True)
         measured = json.loads(report.read_text(encoding="utf-8"))
     modules = [_module(stage, path, measured_file) for path, measured_file in sorted(measured["files"].items())]
-    return CoverageReport(len(tests), ran.returncode == 0, modules, measured["totals"]["percent_covered"])
+    lines = [line for line in ran.stdout.splitlines() if line.strip()]
+    failures = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    outcome = "\n".join([*failures, lines[-1] if lines else ""])
+    return CoverageReport(len(tests), ran.returncode == 0, outcome, modules, measured["totals"]["percent_covered"])
 
 
 def _module(stage: Stage, path: str, measured: dict) -> ModuleCoverage:
