@@ -93,25 +93,10 @@ def measure(stage: Stage, tests: list[str] | None = None) -> CoverageReport:
     with tempfile.TemporaryDirectory(prefix="workbook-coverage-") as scratch:
         data, report = Path(scratch) / ".coverage", Path(scratch) / "coverage.json"
         coverage = [sys.executable, "-m", "coverage"]
-        ran = subprocess.run(
-            [
-                *coverage,
-                "run",
-                "--branch",
-                f"--data-file={data}",
-                f"--source={stage.directory}",
-                f"--omit={','.join(NOT_MEASURED)}",
-                "-m",
-                "pytest",
-                *tests,
-                "-q",
-                "-p",
-                "no:randomly",
-            ],  # fmt: skip
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
+        measuring = ["run", "--branch", f"--data-file={data}", f"--source={stage.directory}"]
+        measuring.append(f"--omit={','.join(NOT_MEASURED)}")
+        pytest = ["-m", "pytest", *tests, "-q", "--color=no", "-p", "no:randomly"]
+        ran = subprocess.run([*coverage, *measuring, *pytest], cwd=ROOT, capture_output=True, text=True)
         if not data.exists():
             raise RuntimeError(f"the tests did not run:\n{ran.stdout[-3000:]}{ran.stderr}")
         subprocess.run([*coverage, "json", f"--data-file={data}", "-o", str(report), "-q"], cwd=ROOT, check=True)
