@@ -10,6 +10,8 @@ EXERCISE ?=
 N ?=
 VERBOSE ?=
 PORT   ?= 8000
+USERS  ?= 20
+DURATION ?= 8
 # JupyterLab refuses to run as root (in a container, say) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -18,7 +20,7 @@ need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LES
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test test-services test-browser check watch check-solutions serve mail diff bench reset hint \
-	progress doctor notebooks lock bench-check bench-test
+	progress doctor notebooks lock bench-check bench-test load coverage
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -64,6 +66,12 @@ diff: $(BIN)/.installed ## what a stage changed since the previous one: make dif
 
 bench: $(BIN)/.installed ## measure over real HTTP: make bench LESSON=05 (blocked loop), LESSON=08 (HTTP client)
 	$(need-lesson)$(WB) bench $(LESSON)
+
+load: $(BIN)/.installed ## a bounded Locust load test: make load LESSON=09 [USERS=20] [DURATION=8] (seconds)
+	$(need-lesson)$(WB) load $(LESSON) --users $(USERS) --seconds $(DURATION)
+
+coverage: $(BIN)/.installed ## branch coverage of a stage's app under its tests, with a floor: make coverage LESSON=09
+	$(need-lesson)$(WB) coverage $(LESSON)
 
 reset: $(BIN)/.installed ## put exercises back to their stub: make reset LESSON=01 [EXERCISE=id]
 	$(need-lesson)$(WB) reset $(LESSON) $(EXERCISE)

@@ -280,6 +280,38 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_load(args) -> int:
+    from workbook import load
+
+    stage = get_stage(args.lesson)
+    if not load.has_load_test(stage):
+        print(f"Stage {stage.number} · {stage.title} has no load test: stage 09 has one (its load/locustfile.py).")
+        return 0
+    print(f"Stage {stage.number} · {stage.title}: {args.users} Locust users for {args.seconds} s on loopback...")
+    print("  (for the run, the rate limit and the log-in throttles are lifted, and bcrypt's cost is 4)")
+    report = load.run(stage, users=args.users, spawn_rate=args.spawn_rate, seconds=args.seconds)
+    print(load.table(report))
+    return 0 if report.total.failures == 0 else 1
+
+
+def cmd_coverage(args) -> int:
+    from workbook import coverage_report
+
+    stage = get_stage(args.lesson)
+    floor = coverage_report.FLOORS.get(stage.number)
+    print(f"Stage {stage.number} · {stage.title}: its tests under branch coverage of {stage.package}/ ...")
+    report = coverage_report.measure(stage)
+    print(coverage_report.table(report))
+    print(f"pytest: {report.outcome}")
+    if not report.passed:
+        print("Some of the tests failed: the figures above are for a suite that does not pass.")
+        return 1
+    if floor is not None and report.percent < floor:
+        print(f"Below the floor: {report.percent:.1f}% is under {floor:.0f}% (workbook/coverage_report.py).")
+        return 1
+    return 0
+
+
 def cmd_doctor(args) -> int:
     from workbook import doctor
 
@@ -413,6 +445,13 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("number", nargs="?", type=int, help="which message to show (see the list); the newest if left out")
     sub.add_argument("--mailbox", type=Path, help="where the mail server keeps the mail (.workbook/mailbox/)")
     command("bench", cmd_bench, "measure over real HTTP: blocking (05), HTTP clients (08)").add_argument("lesson")
+    sub = command("load", cmd_load, "a bounded Locust load test against uvicorn on loopback (stage 09)")
+    sub.add_argument("lesson")
+    sub.add_argument("--users", type=int, default=20)
+    sub.add_argument("--spawn-rate", type=int, default=10, help="users started per second")
+    sub.add_argument("--seconds", type=int, default=8, help="how long the load runs")
+    sub = command("coverage", cmd_coverage, "branch coverage of a stage's app under its tests, against its floor")
+    sub.add_argument("lesson")
     command("doctor", cmd_doctor, "is this machine ready for a workshop?").add_argument(
         "--services", action="store_true", help="PostgreSQL and Redis must be reachable"
     )

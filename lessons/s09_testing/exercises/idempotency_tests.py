@@ -22,7 +22,7 @@ What you have (tests/s09_testing/conftest.py and payments.py):
                                       change it) and that key
 """
 
-from tests.s09_testing.payments import pay
+from tests.payment_helpers import pay
 
 
 def test_a_retry_with_the_same_key_answers_the_first_payment_and_calls_the_provider_once(shop, payer, provider):
