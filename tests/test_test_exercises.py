@@ -67,7 +67,7 @@ def test_a_planted_module_is_imported_with_its_change(tmp_path, monkeypatch):
 
 def test_a_test_that_passes_but_catches_no_planted_bug_is_told_each_one_it_let_through(tmp_path, capsys):
     weak = """
-        from tests.s09_testing.payments import pay
+        from tests.payment_helpers import pay
 
         def test_a_payment_is_made(shop, payer, provider):
             assert pay(shop, payer, "order-0001").status_code == 201
@@ -83,7 +83,7 @@ def test_a_test_that_passes_but_catches_no_planted_bug_is_told_each_one_it_let_t
 
 def test_tests_that_fail_on_the_correct_app_are_reported_and_no_bug_is_tried(tmp_path, capsys):
     wrong = """
-        from tests.s09_testing.payments import pay
+        from tests.payment_helpers import pay
 
         def test_a_payment_is_made(shop, payer, provider):
             assert pay(shop, payer, "order-0001").status_code == 200, "a payment is 200"
