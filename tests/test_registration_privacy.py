@@ -6,7 +6,6 @@ Each test runs against every stage whose API confirms emails (found in the stage
 schema), so a stage added later is covered without editing this file.
 """
 
-import importlib
 import statistics
 import threading
 import time
@@ -20,56 +19,44 @@ from fastapi.testclient import TestClient
 
 from workbook.mail_server import messages, read_message
 from workbook.stack import running_stack
-from workbook.stages import Stage, load_stages
 
-from .auth_helpers import ACME, ADA, GLOBEX, confirmation_code, log_in_as_admin, register, stored_user, token_service
+from .auth_helpers import (
+    ACME,
+    ADA,
+    GLOBEX,
+    confirmation_code,
+    log_in_as_admin,
+    register,
+    stage_module,
+    stored_user,
+    token_service,
+)
+from .stage_apps import StageApp, stage_app_fixture, stages_exposing
 
-APPS = {stage.number: importlib.import_module(stage.app.split(":")[0]) for stage in load_stages()}
-CONFIRMING = [stage for stage in load_stages() if "/users/confirm-email" in APPS[stage.number].app.openapi()["paths"]]
+stage_app = stage_app_fixture("/users/confirm-email")
 RECEIVED = {"detail": "Check your inbox: the email on its way says how to go on"}
 WRONG_PASSWORD = {"error": "invalid_grant", "error_description": "Incorrect email or password"}
 
 
-def serve(stage: Stage) -> Iterator[TestClient]:
-    settings = importlib.import_module(f"lessons.{stage.package}.settings").get_settings
-    settings.cache_clear()
-    with TestClient(APPS[stage.number].app) as client:
-        yield client
-    client.app.dependency_overrides.clear()
-    settings.cache_clear()
-
-
 @pytest.fixture
-def client(request, stage_env, monkeypatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("WORKBOOK_BCRYPT_ROUNDS", "4")
-    yield from serve(request.param)
-
-
-@pytest.fixture
-def racing_client(request, stage_env, database_url, monkeypatch, tmp_path) -> Iterator[TestClient]:
+def racing_client(auth_env, stage_app: StageApp, database_url, monkeypatch, tmp_path) -> Iterator[TestClient]:
     """The app on a database file (or PostgreSQL): the in-memory test database is one shared
     connection, which cannot hold several requests' transactions at once."""
-    monkeypatch.setenv("WORKBOOK_BCRYPT_ROUNDS", "4")
     if database_url == "sqlite://":
         monkeypatch.setenv("WORKBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'shop.db'}")
-    yield from serve(request.param)
+    yield from stage_app.serve()
 
 
 @pytest.fixture
-def slow_hash_client(request, stage_env, monkeypatch) -> Iterator[TestClient]:
+def slow_hash_client(stage_env, stage_app: StageApp, monkeypatch) -> Iterator[TestClient]:
     """bcrypt at cost 10 (tens of milliseconds): slow enough to dominate a registration's time."""
     monkeypatch.setenv("WORKBOOK_BCRYPT_ROUNDS", "10")
     monkeypatch.setenv("WORKBOOK_RATE_LIMIT_PER_MINUTE", "1000")
-    yield from serve(request.param)
-
-
-def each_stage(fixture: str = "client"):
-    return pytest.mark.parametrize(fixture, CONFIRMING, ids=[s.number for s in CONFIRMING], indirect=True)
+    yield from stage_app.serve()
 
 
 def recorded_queues(client: TestClient) -> dict[str, list[int]]:
     """Replace the welcome and notice queues with recorders; answers what each was handed."""
-    package = importlib.import_module(type(client.app_state["tokens"]).__module__).__package__
     queued: dict[str, list[int]] = {"welcome": [], "notice": []}
 
     def recorder(kind: str) -> Callable[[str, int], str]:
@@ -79,8 +66,8 @@ def recorded_queues(client: TestClient) -> dict[str, list[int]]:
 
         return record
 
-    dependencies = importlib.import_module(f"{package}.dependencies")
-    notices = importlib.import_module(f"{package}.registration_notices")
+    dependencies = stage_module(client, "dependencies")
+    notices = stage_module(client, "registration_notices")
     client.app.dependency_overrides[dependencies.get_welcome_queue] = lambda: recorder("welcome")
     client.app.dependency_overrides[notices.get_notice_queue] = lambda: recorder("notice")
     return queued
@@ -94,7 +81,6 @@ def log_in_form(email: str, password: str) -> dict:
     return {"username": email, "password": password}
 
 
-@each_stage()
 def test_a_known_email_gets_the_answer_a_new_one_gets(client):
     queued = recorded_queues(client)
     new = try_registering(client)
@@ -107,7 +93,6 @@ def test_a_known_email_gets_the_answer_a_new_one_gets(client):
     assert ada.name == ADA["name"]  # the second attempt changed nothing
 
 
-@each_stage()
 def test_the_demo_admins_email_gets_the_same_answer_too(client):
     queued = recorded_queues(client)
     response = try_registering(client, {**ADA, "email": "admin@acme.example"})
@@ -115,7 +100,6 @@ def test_the_demo_admins_email_gets_the_same_answer_too(client):
     assert queued == {"welcome": [], "notice": [1]}
 
 
-@each_stage()
 def test_a_new_account_logs_in_only_once_its_email_is_confirmed(client):
     try_registering(client)
     unconfirmed = client.post("/token", data=log_in_form(ADA["email"], ADA["password"]), headers=ACME)
@@ -129,7 +113,6 @@ def test_a_new_account_logs_in_only_once_its_email_is_confirmed(client):
     assert client.post("/token", data=log_in_form(ADA["email"], ADA["password"]), headers=ACME).status_code == 200
 
 
-@each_stage()
 def test_a_code_is_refused_when_it_is_not_a_confirmation_code_of_this_tenant(client):
     try_registering(client)
     ada = stored_user(client, ADA["email"])
@@ -151,7 +134,6 @@ def test_a_code_is_refused_when_it_is_not_a_confirmation_code_of_this_tenant(cli
 
 
 @pytest.mark.services
-@each_stage("racing_client")
 def test_twenty_racing_registrations_of_one_new_email_make_one_account_and_answer_alike(racing_client):
     client = racing_client
     queued = recorded_queues(client)
@@ -178,7 +160,6 @@ def seconds_to_register(client: TestClient, body: dict) -> float:
     return time.perf_counter() - started
 
 
-@each_stage("slow_hash_client")
 def test_a_known_email_takes_about_as_long_as_a_new_one(slow_hash_client):
     recorded_queues(slow_hash_client)
     register(slow_hash_client, ADA)
@@ -196,6 +177,7 @@ def test_a_known_email_takes_about_as_long_as_a_new_one(slow_hash_client):
 # --- End to end: a real worker sends real mail ------------------------------------------------------
 
 # Where confirming is taught, and the newest stage: the files between are carried, guarded by the drift test.
+CONFIRMING = stages_exposing("/users/confirm-email")
 FIRST_AND_LAST = list({stage.number: stage for stage in (CONFIRMING[0], CONFIRMING[-1])}.values())
 
 
@@ -212,6 +194,7 @@ def inbox(mailbox: Path, address: str, count: int) -> list[EmailMessage]:
 
 @pytest.mark.parametrize("stage", FIRST_AND_LAST, ids=[s.number for s in FIRST_AND_LAST])
 def test_the_welcome_email_confirms_the_account_and_a_second_attempt_mails_the_owner(stage, tmp_path):
+    # Its own stack, not the module's stage_app: a real worker sends the mail.
     with running_stack(stage, mailbox=tmp_path) as stack, httpx2.Client(base_url=stack.app_url, headers=ACME) as http:
         first = http.post("/users/register", json=ADA)
         [welcome] = inbox(tmp_path, ADA["email"], 1)
