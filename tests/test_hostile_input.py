@@ -6,23 +6,22 @@ file. The property-based sweep over whole schemas is tests/test_api_schema.py; t
 are the cases it once found, kept as plain examples that name the fault.
 """
 
-import importlib
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from workbook.stages import Stage, load_stages
+from workbook.stages import load_stages
 
 from .auth_helpers import stage_module
+from .stage_apps import StageApp, stage_app_for
 
 ACME = {"X-Tenant-ID": "acme"}
-APPS = {stage.number: importlib.import_module(stage.app.split(":")[0]) for stage in load_stages()}
 
 
-def stages_with(predicate) -> list[Stage]:
-    return [stage for stage in load_stages() if predicate(APPS[stage.number].app.openapi()["paths"])]
+def stages_with(predicate) -> list:
+    """One parameter per stage whose OpenAPI paths satisfy `predicate`, its id the stage's number."""
+    stages = [stage for stage in load_stages() if predicate(stage_app_for(stage).app.openapi()["paths"])]
+    return [pytest.param(stage, id=stage.number) for stage in stages]
 
 
 def registration_path(paths: dict) -> str | None:
@@ -30,14 +29,8 @@ def registration_path(paths: dict) -> str | None:
 
 
 @pytest.fixture
-def client(request, stage_env, monkeypatch) -> Iterator[TestClient]:
-    stage = request.param
-    monkeypatch.setenv("WORKBOOK_BCRYPT_ROUNDS", "4")
-    get_settings = importlib.import_module(f"lessons.{stage.package}.settings").get_settings
-    get_settings.cache_clear()
-    with TestClient(APPS[stage.number].app) as client:
-        yield client
-    get_settings.cache_clear()
+def stage_app(request) -> StageApp:
+    return stage_app_for(request.param)
 
 
 REGISTERING = stages_with(registration_path)
@@ -50,7 +43,7 @@ def register_with(client: TestClient, **fields):
     return client.post(path, json=body, headers=ACME)
 
 
-@pytest.mark.parametrize("client", REGISTERING, ids=[s.number for s in REGISTERING], indirect=True)
+@pytest.mark.parametrize("stage_app", REGISTERING, indirect=True)
 def test_a_lone_surrogate_in_a_json_string_is_a_422_that_can_be_sent(client):
     # JSON may carry "\ud800", half of a surrogate pair, which no UTF-8 text can hold:
     # repeating it verbatim in the 422 made the response itself fail.
@@ -65,7 +58,7 @@ def test_a_lone_surrogate_in_a_json_string_is_a_422_that_can_be_sent(client):
     assert problem.get("input") == "\\ud800", f"the value is repeated as its escape, got {problem.get('input')!r}"
 
 
-@pytest.mark.parametrize("client", REGISTERING, ids=[s.number for s in REGISTERING], indirect=True)
+@pytest.mark.parametrize("stage_app", REGISTERING, indirect=True)
 def test_a_422_repeats_at_most_a_short_part_of_what_was_sent(client):
     huge = "x" * 2_000_000
     response = register_with(client, name=huge)
@@ -74,7 +67,7 @@ def test_a_422_repeats_at_most_a_short_part_of_what_was_sent(client):
     assert response.json()["detail"][0]["input"].endswith("…"), "the echo says it was cut"
 
 
-@pytest.mark.parametrize("client", REGISTERING, ids=[s.number for s in REGISTERING], indirect=True)
+@pytest.mark.parametrize("stage_app", REGISTERING, indirect=True)
 def test_a_whole_object_is_not_repeated_in_a_422(client):
     response = client.post(
         registration_path(client.app.openapi()["paths"]), json={"unexpected": ["a"] * 100_000}, headers=ACME
@@ -85,7 +78,7 @@ def test_a_whole_object_is_not_repeated_in_a_422(client):
 
 # PostgreSQL's text types have no NUL character: refused at validation, not a 500 at the INSERT.
 @pytest.mark.services
-@pytest.mark.parametrize("client", REGISTERING, ids=[s.number for s in REGISTERING], indirect=True)
+@pytest.mark.parametrize("stage_app", REGISTERING, indirect=True)
 @pytest.mark.parametrize("name", ["Ada\x00Lovelace", "Ada\x00"], ids=["inside", "at-the-end"])
 def test_a_name_with_a_nul_character_answers_422_and_writes_nothing(client, name):
     response = register_with(client, name=name)
@@ -104,7 +97,7 @@ def test_a_name_with_a_nul_character_answers_422_and_writes_nothing(client, name
         assert session.scalars(select(user.name).where(user.email == "ada@example.com")).all() == ["Ada Lovelace"]
 
 
-@pytest.mark.parametrize("client", WITH_USER_IDS, ids=[s.number for s in WITH_USER_IDS], indirect=True)
+@pytest.mark.parametrize("stage_app", WITH_USER_IDS, indirect=True)
 @pytest.mark.parametrize("user_id", ["2147483648", "9223372036854775808", "0", "-1"])
 def test_an_id_the_database_cannot_hold_is_a_422(client, user_id):
     # PostgreSQL's INTEGER ends at 2**31 - 1 and SQLite's at 2**63 - 1: past either, the
