@@ -30,8 +30,8 @@ from workbook.stages import ROOT, Stage
 # The lowest total a stage's tests may reach, in percent (statements and branches
 # together, as `coverage report` counts them): CI fails below it. Set a few points
 # under what was measured, so that a change in what the suite runs fails, not noise.
-# Stage 09 measured 82.6% (branches alone 63.8%) over 288 tests when its floor was set.
-FLOORS = {"09": 78.0}
+# Stage 09 measured 91.7% (branches alone 77.0%) over 454 tests when its floor was set.
+FLOORS = {"09": 88.0}
 NOT_MEASURED = ["*/load/*"]
 
 
