@@ -28,6 +28,7 @@ from .mailing import SmtpMailSender
 from .markers import RedisOnceMarkers
 from .retrying import longest_unacked_seconds
 from .settings import Settings, get_settings
+from .task_correlation import carry_correlation_ids
 from .tenancy import TenantRegistry, open_tenants, schema_for
 from .token_service import open_token_service
 from .tokens import TokenService
@@ -84,7 +85,7 @@ def create_celery(settings: Settings) -> Celery:
         },
         # Said explicitly, as Celery 5 asks: keep retrying the broker at start-up.
         broker_connection_retry_on_startup=True,
-        # Leave the worker's log lines alone: the stack prints them as they are.
+        # Leave the root logger alone: task_correlation.py sets up the worker's JSON logging.
         worker_hijack_root_logger=False,
         # ...and let print-style loggers (structlog here) write straight to standard output,
         # instead of being re-logged as WARNING lines.
@@ -100,6 +101,8 @@ def visibility_timeout_seconds(settings: Settings) -> int:
 
 
 celery_app = create_celery(get_settings())
+# Tasks queued during a request carry its correlation id, and the worker logs it (task_correlation.py).
+carry_correlation_ids()
 
 
 @dataclass
@@ -116,7 +119,7 @@ class WorkerResources:
 @lru_cache
 def worker_resources() -> WorkerResources:
     settings = get_settings()
-    configure_logging()
+    configure_logging(settings.log_level)
     engine = create_db_engine(settings.database_url, schemas=[schema_for(t) for t in settings.tenants])
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else fakeredis.FakeRedis()
     return WorkerResources(
