@@ -28,6 +28,7 @@ from .mailing import SmtpMailSender
 from .markers import RedisOnceMarkers
 from .retrying import longest_unacked_seconds
 from .settings import Settings, get_settings
+from .sql_timing import time_statements
 from .task_correlation import carry_correlation_ids
 from .tenancy import TenantRegistry, open_tenants, schema_for
 from .token_service import open_token_service
@@ -121,6 +122,7 @@ def worker_resources() -> WorkerResources:
     settings = get_settings()
     configure_logging(settings.log_level)
     engine = create_db_engine(settings.database_url, schemas=[schema_for(t) for t in settings.tenants])
+    time_statements(engine)  # each statement's duration, at DEBUG, with the task's correlation id
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else fakeredis.FakeRedis()
     return WorkerResources(
         engine=engine,
