@@ -5,7 +5,9 @@ The web process adds the id to each task message's headers as it publishes it
 context). The worker binds it before the task runs (`task_prerun`) and clears it
 after (`task_postrun`): every line the task logs, Celery's "succeeded" line
 included, carries the id of the request that queued it. A task queued by a task
-(a retry, the outbox relay's) carries its parent's id on.
+(a retry, the outbox relay's) carries its parent's id on. Before any of that, the
+worker's main process logs "Task ... received" as each message arrives: the
+Request class below binds the id for that line too.
 
 Celery's signals belong to the whole process, not to one Celery app: each receiver
 here looks only at this package's tasks. `carry_correlation_ids()` (worker.py)
@@ -14,7 +16,8 @@ connects them.
 
 import structlog
 from celery import Task
-from celery.signals import before_task_publish, setup_logging, task_postrun, task_prerun
+from celery.signals import before_task_publish, setup_logging, task_postrun, task_prerun, task_received
+from celery.worker.request import Request
 
 from .correlation import new_correlation_id
 from .logging_config import configure_logging
@@ -31,6 +34,7 @@ def carry_correlation_ids() -> None:
     before_task_publish.connect(send_correlation_id, weak=False)
     task_prerun.connect(bind_correlation_id, weak=False)
     task_postrun.connect(clear_correlation_id, weak=False)
+    task_received.connect(clear_after_receiving, weak=False)
 
 
 def log_json(**kwargs) -> None:
@@ -57,3 +61,25 @@ def bind_correlation_id(task: Task, task_id: str, **kwargs) -> None:
 def clear_correlation_id(task: Task, **kwargs) -> None:
     if task.name.startswith(OUR_TASKS) and not task.request.is_eager:
         structlog.contextvars.clear_contextvars()
+
+
+class CorrelatedRequest(Request):
+    """The worker's main process makes one per message, then logs "received": bind the id for that line."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.name.startswith(OUR_TASKS):
+            structlog.contextvars.clear_contextvars()
+            correlation_id = self._request_dict.get(MESSAGE_HEADER) or new_correlation_id()
+            structlog.contextvars.bind_contextvars(correlation_id=correlation_id, task_id=self.id)
+
+
+class CorrelatedTask(Task):
+    """The base of this app's tasks (worker.py): their messages are read into a CorrelatedRequest."""
+
+    Request = CorrelatedRequest
+
+
+def clear_after_receiving(**kwargs) -> None:
+    # Sent right after the "received" line: the main process goes on to other messages.
+    structlog.contextvars.clear_contextvars()

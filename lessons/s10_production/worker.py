@@ -29,7 +29,7 @@ from .markers import RedisOnceMarkers
 from .retrying import longest_unacked_seconds
 from .settings import Settings, get_settings
 from .sql_timing import time_statements
-from .task_correlation import carry_correlation_ids
+from .task_correlation import CorrelatedTask, carry_correlation_ids
 from .tenancy import TenantRegistry, open_tenants, schema_for
 from .token_service import open_token_service
 from .tokens import TokenService
@@ -41,6 +41,8 @@ def create_celery(settings: Settings) -> Celery:
         broker=settings.broker_url or "memory://localhost/",
         backend=settings.result_backend or "cache+memory://",
         include=[f"{__package__}.tasks"],
+        # Its Request binds a message's correlation id for the worker's "received" line (task_correlation.py).
+        task_cls=CorrelatedTask,
     )
     app.conf.update(
         # JSON only: a task's arguments must survive the trip to another process,
