@@ -38,9 +38,9 @@ def test_a_line_is_one_json_object_with_a_utc_timestamp_a_level_and_a_logger(sta
 def test_a_library_s_standard_logging_line_comes_out_as_the_same_json_with_the_bound_id(stage_app, capsys):
     stage_app.module("logging_config").configure_logging("INFO")
     structlog.contextvars.bind_contextvars(correlation_id="lib-1")
-    logging.getLogger("uvicorn.error").info("Application startup %s.", "complete")
+    logging.getLogger("a.library").info("Connected to %s.", "the broker")
     [line] = json_lines(capsys.readouterr().out)
-    assert line["event"] == "Application startup complete." and line["logger"] == "uvicorn.error"
+    assert line["event"] == "Connected to the broker." and line["logger"] == "a.library"
     assert line["correlation_id"] == "lib-1", "merge_contextvars runs for the libraries' records too"
 
 
