@@ -72,10 +72,12 @@ class CorrelateRequests:
         answered = False
 
         def log_request(status: int) -> None:
+            # Logged as the answer starts, so it comes before the lines of any background job.
             # The id is not passed here: merge_contextvars adds it, as to every other line.
             duration_ms = round((time.perf_counter() - started) * 1000, 2)
-            logger.info("request.finished", method=scope["method"], path=scope["path"], status=status,
-                        duration_ms=duration_ms)  # fmt: skip
+            logger.info(
+                "request.answered", method=scope["method"], path=scope["path"], status=status, duration_ms=duration_ms
+            )
 
         async def send_with_id(message: Message) -> None:
             nonlocal answered

@@ -47,7 +47,8 @@ class CurrentStdout(logging.StreamHandler):
     notebook cell or a test's captured output even when logging was set up earlier."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.setStream(sys.stdout)
+        # Assigned, not setStream(): that flushes the stream it replaces, which may be closed by now.
+        self.stream = sys.stdout
         super().emit(record)
 
 

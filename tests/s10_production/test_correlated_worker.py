@@ -102,7 +102,7 @@ def test_every_line_of_a_registration_in_the_app_and_the_worker_carries_its_id(s
     app_lines = json_lines("\n".join(stack.lines("app")[app_mark:]))
 
     app_events = set(events(app_lines))
-    assert {"user.registered", "sql.statement", "request.finished"} <= app_events, app_events
+    assert {"user.registered", "sql.statement", "request.answered"} <= app_events, app_events
     assert any(line["logger"] == "uvicorn.access" for line in app_lines), "uvicorn's access line too"
     assert any(line["thread"].startswith("AnyIO worker thread") for line in app_lines), "the def route's lines"
     strays = [line for line in app_lines if line.get("correlation_id") != correlation_id]

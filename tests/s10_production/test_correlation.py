@@ -104,7 +104,7 @@ def test_every_line_of_a_request_carries_its_id(client, capsys):
     response = client.get("/products/MUG-001", headers={**ACME, HEADER: "read-mug-1"})
     assert response.status_code == 200
     lines = from_the_app(json_lines(capsys.readouterr().out))
-    assert "request.finished" in [line["event"] for line in lines]
+    assert "request.answered" in [line["event"] for line in lines]
     assert all(line.get("correlation_id") == "read-mug-1" for line in lines), lines
 
 

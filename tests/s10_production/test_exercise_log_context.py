@@ -30,7 +30,7 @@ def test_the_route_s_line_names_the_tenant_and_the_user(client, ada, capsys):
 def test_the_middleware_s_request_line_names_them_too(client, ada, capsys):
     capsys.readouterr()
     read_log_context(client, ada["access_token"], "ctx-2")
-    [line] = [line for line in lines_of(capsys, "ctx-2") if line["event"] == "request.finished"]
+    [line] = [line for line in lines_of(capsys, "ctx-2") if line["event"] == "request.answered"]
     assert (line.get("tenant"), line.get("user_id")) == ("acme", ada["user"]["id"]), (
         "the request line, written by the middleware after the route, should carry them as well: bind the"
         f" request's context (structlog.contextvars), not a logger, and not from a thread: {line}"
@@ -44,7 +44,7 @@ def test_each_request_names_its_own_user(client, ada, capsys):
     read_log_context(client, ada["access_token"], "ctx-ada")
     read_log_context(client, grace_token, "ctx-grace")
     output = json_lines(capsys.readouterr().out)
-    users = {line.get("correlation_id"): line.get("user_id") for line in output if line["event"] == "request.finished"}
+    users = {line.get("correlation_id"): line.get("user_id") for line in output if line["event"] == "request.answered"}
     assert users.get("ctx-ada") == ada["user"]["id"] and users.get("ctx-grace") == grace["id"], (
         f"each request's lines should name its own user: {users}"
     )

@@ -74,14 +74,14 @@ def test_every_line_of_a_registration_carries_its_id(debug_client, capsys):
     lines = from_the_app(json_lines(capsys.readouterr().out))
     seen = set(events(lines))
     # The middleware's line, the service's (its logger from the get_logger dependency), the SQL timings.
-    assert {"request.finished", "user.registered", "sql.statement"} <= seen, seen
+    assert {"request.answered", "user.registered", "sql.statement"} <= seen, seen
     assert {line["thread"] for line in lines if line["event"] == "user.registered"} != {"MainThread"}
     assert any(line["thread"].startswith("AnyIO worker thread") for line in lines), "a def route runs in the pool"
     strays = [line for line in lines if line.get("correlation_id") != "register-ada"]
     assert not strays, f"lines without the request's id: {strays}"
     kinds = {line["kind"] for line in lines if line["event"] == "sql.statement"}
     assert {"INSERT", "SELECT"} <= kinds, f"each statement's kind is logged: {kinds}"
-    finished = next(line for line in lines if line["event"] == "request.finished")
+    finished = next(line for line in lines if line["event"] == "request.answered")
     assert finished["method"] == "POST" and finished["path"] == "/users/register" and finished["status"] == 202
     assert finished["duration_ms"] > 0
 
@@ -103,7 +103,7 @@ def test_an_upload_s_background_jobs_log_with_the_request_s_id(debug_client, cap
     jobs = [line for line in lines if line["event"] in ("thumbnails.made", "analytics.counted")]
     assert len(jobs) == 2, f"both jobs ran after the response and logged: {events(lines)}"
     assert all(line["correlation_id"] == "upload-1" for line in jobs), jobs
-    assert events(lines).index("request.finished") < events(lines).index("thumbnails.made"), "after the answer"
+    assert events(lines).index("request.answered") < events(lines).index("thumbnails.made"), "after the answer"
 
 
 def test_the_payment_call_forwards_the_id_to_the_provider(shop, payer, provider):
