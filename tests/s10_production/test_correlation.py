@@ -201,3 +201,33 @@ def test_an_id_in_a_plain_contextvar_never_reaches_the_log_lines(correlation, js
     call(correlation.CorrelateRequests(handled), [(b"x-correlation-id", b"found-id")])
     [line] = [line for line in json_lines(capsys.readouterr().out) if line["event"] == "handled"]
     assert line["correlation_id"] == "found-id", "bound with structlog.contextvars, it is in the line"
+
+
+def test_the_middleware_wraps_the_request_labels(stage_app, correlation):
+    """Outermost of the app's own middlewares: every line, LabelRequests' included, comes after the id is bound."""
+    classes = [middleware.cls for middleware in stage_app.app.user_middleware]
+    assert classes[0] is correlation.CorrelateRequests, classes
+    assert stage_app.module("request_labels").LabelRequests in classes[1:]
+
+
+async def failing(scope, receive, send) -> None:
+    structlog.get_logger().info("about_to_fail")
+    raise RuntimeError("the database went away")
+
+
+def test_after_an_error_the_id_is_still_bound_for_the_500_handler_outside(correlation, json_logs, capsys):
+    """Starlette's ServerErrorMiddleware, outside every user middleware, answers the 500: it must still find the id."""
+    seen_outside: dict = {}
+    inner = correlation.CorrelateRequests(failing)
+
+    async def server_error_middleware(scope, receive, send) -> None:
+        try:
+            await inner(scope, receive, send)
+        except RuntimeError:
+            seen_outside.update(structlog.contextvars.get_contextvars())
+
+    with pytest.raises(IndexError):  # nothing was sent: `call` finds no response start
+        call(server_error_middleware, [(b"x-correlation-id", b"failing-1")])
+    assert seen_outside.get("correlation_id") == "failing-1", "the context is left bound at the end"
+    answered = [line for line in json_lines(capsys.readouterr().out) if line["event"] == "request.answered"]
+    assert [(line["status"], line["correlation_id"]) for line in answered] == [(500, "failing-1")]
