@@ -69,9 +69,11 @@ class CorrelatedRequest(Request):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.name.startswith(OUR_TASKS):
+            # A message without one (Celery beat's) gets its id here, and the pool process
+            # that runs the task reads it from the same request: one id for all its lines.
+            self._request_dict.setdefault(MESSAGE_HEADER, new_correlation_id())
             structlog.contextvars.clear_contextvars()
-            correlation_id = self._request_dict.get(MESSAGE_HEADER) or new_correlation_id()
-            structlog.contextvars.bind_contextvars(correlation_id=correlation_id, task_id=self.id)
+            structlog.contextvars.bind_contextvars(correlation_id=self._request_dict[MESSAGE_HEADER], task_id=self.id)
 
 
 class CorrelatedTask(Task):

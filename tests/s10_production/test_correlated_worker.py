@@ -127,3 +127,6 @@ def test_a_task_queued_outside_any_request_gets_an_id_of_its_own(stack):
     lines = json_lines("\n".join(stack.lines("worker")[worker_mark:]))
     [line] = [line for line in lines if line["event"] == "welcome.no_such_user"]
     assert len(line["correlation_id"]) == 32, "a fresh id binds the task's own lines together"
+    assert {line.get("correlation_id") for line in lines} == {line["correlation_id"]}, (
+        "one id from the 'received' line to the 'succeeded' line"
+    )
