@@ -1,5 +1,6 @@
 """One registration, followed across processes: every JSON line the app writes for it and every line
-the Celery worker writes while sending its welcome email carry the request's correlation id.
+the Celery worker writes while sending its welcome email carry the request's correlation id; and a
+payment's, whose call takes the id to the payment provider.
 
 The whole stack runs as `make serve` runs it (workbook/stack.py): broker, mail server, a real
 worker process, beat, and the app in uvicorn, each a process of its own; on the embedded broker
@@ -19,6 +20,8 @@ from workbook.mail_server import messages, read_message
 from workbook.stack import Stack, running_stack
 from workbook.stages import get_stage
 
+from ..auth_helpers import ACME, ADMIN_PASSWORD, bearer
+from ..payment_helpers import CARD
 from ..s09_testing.e2e.conftest import postgres_database
 from .log_lines import events, json_lines
 
@@ -130,3 +133,25 @@ def test_a_task_queued_outside_any_request_gets_an_id_of_its_own(stack):
     assert {line.get("correlation_id") for line in lines} == {line["correlation_id"]}, (
         "one id from the 'received' line to the 'succeeded' line"
     )
+
+
+def test_a_payment_s_lines_and_the_provider_s_request_carry_the_id(stack):
+    """The app's call to the payment provider, another process's service, takes the id with it."""
+    with httpx2.Client(base_url=stack.app_url, headers=ACME, timeout=30) as http:
+        form = {"username": "admin@acme.example", "password": ADMIN_PASSWORD}
+        token = http.post("/token", data=form).json()["access_token"]
+        app_mark, _ = quiet_from_here(stack)
+        key = {"Idempotency-Key": f"order-{uuid.uuid4().hex[:12]}", HEADER: "pay-mug-1"}
+        response = http.post("/payments", json=CARD, headers={**bearer(token), **key})
+    assert response.status_code == 201, response.text
+    assert stack.payments is not None
+    assert stack.payments.ledger.headers[-1][HEADER.lower()] == "pay-mug-1", "the provider received the id"
+
+    def logged_to_the_end() -> list[dict]:
+        lines = json_lines("\n".join(stack.lines("app")[app_mark:]))
+        return lines if any(line["logger"] == "uvicorn.access" for line in lines) else []
+
+    lines = wait_for(logged_to_the_end, "the payment's access line")
+    assert {"payment.charged", "request.answered"} <= set(events(lines)), events(lines)
+    assert any(line["logger"] == "httpx2" for line in lines), "the HTTP client's own line about the call"
+    assert all(line.get("correlation_id") == "pay-mug-1" for line in lines), lines
