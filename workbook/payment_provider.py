@@ -59,6 +59,8 @@ class Ledger:
     peers: set[tuple[str, int]] = field(default_factory=set)
     numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
     calls: int = 0  # requests to charge, a retry with a known key included
+    # The headers of each request to charge, in order: what a caller forwarded (its X-Correlation-ID, say).
+    headers: list[dict[str, str]] = field(default_factory=list)
 
     def charge(self, key: str, amount: int, currency: str, card_token: str) -> tuple[dict, bool]:
         """The charge recorded under `key`, made now if there is none: (charge, made now?).
@@ -126,6 +128,7 @@ class PaymentProvider:
     async def create_charge(self, request: Request) -> JSONResponse:
         self.note_connection(request)
         self.ledger.calls += 1
+        self.ledger.headers.append(dict(request.headers))
         key = request.headers.get("Idempotency-Key")
         try:
             body = await request.json()

@@ -5,6 +5,9 @@ Redis. Its pool keeps connections open between requests: the second call to a
 service skips the TCP connect and the TLS handshake the first one paid for. A
 client made per request throws that away every time (`make bench LESSON=08`
 measures the difference), and one that is never closed leaks its sockets.
+
+Every request it sends carries the X-Correlation-ID of the request being served
+(a request event hook), so the other service can log the same id.
 """
 
 import ssl
@@ -12,8 +15,10 @@ from pathlib import Path
 from typing import Annotated
 
 import httpx2
+import structlog
 from fastapi import Depends, Request
 
+from .correlation import HEADER
 from .settings import Settings
 
 
@@ -30,6 +35,13 @@ def trusted_authorities(ca_file: Path | None) -> ssl.SSLContext:
     return context
 
 
+async def forward_correlation_id(request: httpx2.Request) -> None:
+    """A request hook: runs in the calling task, so it sees the correlation id bound for the request being served."""
+    correlation_id = structlog.contextvars.get_contextvars().get("correlation_id")
+    if correlation_id is not None and HEADER not in request.headers:
+        request.headers[HEADER] = correlation_id
+
+
 def create_http_client(settings: Settings) -> httpx2.AsyncClient:
     """A client with explicit limits and timeouts, rather than the library's defaults."""
     return httpx2.AsyncClient(
@@ -40,6 +52,7 @@ def create_http_client(settings: Settings) -> httpx2.AsyncClient:
             keepalive_expiry=settings.http_keepalive_seconds,
         ),
         timeout=httpx2.Timeout(settings.http_timeout_seconds, connect=settings.http_connect_timeout_seconds),
+        event_hooks={"request": [forward_correlation_id]},
     )
 
 

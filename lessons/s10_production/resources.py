@@ -5,6 +5,7 @@ a small helper here that makes it and registers how to release it, so a new
 resource is one more line in `lifespan`.
 """
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ from .redis_client import create_redis
 from .revocation import TokenRevocation
 from .roles import seed_role_permissions
 from .settings import Settings, get_settings
+from .sql_timing import time_statements
 from .statement_timeouts import limit_statements
 from .tenancy import open_tenants, schema_for
 from .token_service import open_token_service
@@ -43,7 +45,7 @@ from .token_service import open_token_service
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     # Application scope: built once when the app starts, released when it stops.
     settings = get_settings()
-    configure_logging()
+    configure_logging(settings.log_level)
     tokens = open_token_service(settings)  # first, because it may refuse to start
     # FastAPI runs `def` routes and dependencies in anyio's thread pool. Its limit
     # belongs to the event loop, so it is set here, on the loop that serves requests.
@@ -81,7 +83,12 @@ def open_database(settings: Settings, cleanup: AsyncExitStack) -> Engine:
     """The app's one engine, and so its one connection pool, with every tenant's schema attached."""
     schemas = [schema_for(tenant_id) for tenant_id in settings.tenants]
     pool = {**pool_options(settings), "poolclass": WaitCountingPool}
-    engine = create_db_engine(settings.database_url, schemas=schemas, echo=settings.sql_echo, pool=pool)
+    # Not echo=True: SQLAlchemy would add a handler of its own, in plain text. Its logger
+    # at INFO sends the statements through the JSON handler instead (logging_config.py).
+    engine = create_db_engine(settings.database_url, schemas=schemas, pool=pool)
+    if settings.sql_echo:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    time_statements(engine)  # each statement's duration, at DEBUG (sql_timing.py)
     cleanup.callback(engine.dispose)
     return engine
 

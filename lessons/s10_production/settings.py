@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # WORKBOOK_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
     database_url: str = "sqlite://"
     sql_echo: bool = False
+    # The app's own log lines from this level up (JSON, logging_config.py); DEBUG adds
+    # each SQL statement's duration (sql_timing.py). Libraries log from INFO up.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # None runs an in-process fake Redis, so there is nothing to install either.
     # Point it at a server with WORKBOOK_REDIS_URL=redis://127.0.0.1:6379/0
     redis_url: str | None = None

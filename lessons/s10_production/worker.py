@@ -28,6 +28,8 @@ from .mailing import SmtpMailSender
 from .markers import RedisOnceMarkers
 from .retrying import longest_unacked_seconds
 from .settings import Settings, get_settings
+from .sql_timing import time_statements
+from .task_correlation import CorrelatedTask, carry_correlation_ids
 from .tenancy import TenantRegistry, open_tenants, schema_for
 from .token_service import open_token_service
 from .tokens import TokenService
@@ -39,6 +41,8 @@ def create_celery(settings: Settings) -> Celery:
         broker=settings.broker_url or "memory://localhost/",
         backend=settings.result_backend or "cache+memory://",
         include=[f"{__package__}.tasks"],
+        # Its Request binds a message's correlation id for the worker's "received" line (task_correlation.py).
+        task_cls=CorrelatedTask,
     )
     app.conf.update(
         # JSON only: a task's arguments must survive the trip to another process,
@@ -84,7 +88,7 @@ def create_celery(settings: Settings) -> Celery:
         },
         # Said explicitly, as Celery 5 asks: keep retrying the broker at start-up.
         broker_connection_retry_on_startup=True,
-        # Leave the worker's log lines alone: the stack prints them as they are.
+        # Leave the root logger alone: task_correlation.py sets up the worker's JSON logging.
         worker_hijack_root_logger=False,
         # ...and let print-style loggers (structlog here) write straight to standard output,
         # instead of being re-logged as WARNING lines.
@@ -100,6 +104,8 @@ def visibility_timeout_seconds(settings: Settings) -> int:
 
 
 celery_app = create_celery(get_settings())
+# Tasks queued during a request carry its correlation id, and the worker logs it (task_correlation.py).
+carry_correlation_ids()
 
 
 @dataclass
@@ -116,8 +122,9 @@ class WorkerResources:
 @lru_cache
 def worker_resources() -> WorkerResources:
     settings = get_settings()
-    configure_logging()
+    configure_logging(settings.log_level)
     engine = create_db_engine(settings.database_url, schemas=[schema_for(t) for t in settings.tenants])
+    time_statements(engine)  # each statement's duration, at DEBUG, with the task's correlation id
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else fakeredis.FakeRedis()
     return WorkerResources(
         engine=engine,
