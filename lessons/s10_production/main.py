@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from .api_docs import serve_docs_offline
 from .errors import register_error_handlers
+from .problems import PROBLEM_RESPONSES
 from .request_labels import LabelRequests
 from .resources import lifespan
 from .routes import (
@@ -41,6 +42,8 @@ app = FastAPI(
     # The Authorize dialog opens with client_id (the tenant) filled in, and a reload keeps the log-in.
     swagger_ui_init_oauth={"clientId": "acme"},
     swagger_ui_parameters={"persistAuthorization": True},
+    # Every route's errors, described as they are sent: problem details (errors.py).
+    responses=PROBLEM_RESPONSES,
 )
 serve_docs_offline(app)
 register_error_handlers(app)
