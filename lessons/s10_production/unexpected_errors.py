@@ -25,18 +25,18 @@ CORRELATION_HEADER = "X-Correlation-ID"
 
 
 def correlation_id() -> str:
-    """The id the request was logged under, or a fresh one if nothing bound it (the log line still gets it)."""
+    """The id the request's log lines carry, or a fresh one if nothing bound it: the answer always has one."""
     bound = structlog.contextvars.get_contextvars().get("correlation_id")
-    if bound is None:
-        bound = uuid4().hex
-        structlog.contextvars.bind_contextvars(correlation_id=bound)
-    return str(bound)
+    return str(bound) if bound is not None else uuid4().hex
 
 
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
     request_id = correlation_id()
-    # The traceback goes to the log, under the correlation id, and nowhere else.
-    structlog.get_logger().exception("request.failed", method=request.method, path=request.url.path, exc_info=error)
+    # The traceback goes to the log, and nowhere else. The id is passed as well as bound,
+    # so the line carries it whether or not the log configuration merges bound values.
+    structlog.get_logger().exception(
+        "request.failed", method=request.method, path=request.url.path, correlation_id=request_id, exc_info=error
+    )
     return problem_response(
         request,
         status.HTTP_500_INTERNAL_SERVER_ERROR,
