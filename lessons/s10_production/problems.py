@@ -19,6 +19,7 @@ says nothing beyond its status (401, 403, a route that does not exist) is
 `about:blank`, and then its title is the status's own phrase, as the RFC asks.
 """
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -41,7 +42,7 @@ def problem_response(
     *,
     slug: str | None = None,
     title: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
     """A problem answer; without a slug it is about:blank, titled with the status's phrase."""
