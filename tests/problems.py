@@ -4,7 +4,7 @@ Stage 10 answers every error as problem details: `type`, `title`, `status`,
 `detail` and `instance`, with extension members beside them (a 422's list of
 invalid parts is `errors` there, not `detail`); POST /token adds them to RFC 6749's
 members. The stages before it answer `{"detail": ...}`. A shared test reads either
-through these helpers: a problem's own members are checked first, then set aside,
+through these functions: a problem's own members are checked first, then set aside,
 so the test's assertion holds each stage to exactly what it sent before.
 """
 
