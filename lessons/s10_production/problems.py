@@ -51,6 +51,8 @@ def problem_response(
         "title": title if slug and title else HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
+        # The path as the server decoded it: bounded by its limit on a request's head, and
+        # undecodable bytes already replaced (U+FFFD), so it is always short enough and encodable.
         "instance": request.url.path,
         **extensions,
     }
