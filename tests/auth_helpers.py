@@ -18,6 +18,8 @@ from types import ModuleType
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from .problems import error_body
+
 ACME = {"X-Tenant-ID": "acme"}
 GLOBEX = {"X-Tenant-ID": "globex"}
 RATE_LIMIT = 3
@@ -204,4 +206,4 @@ def assert_refused(response, detail: str | None = None) -> None:
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"].startswith("Bearer")
     if detail is not None:
-        assert response.json() == {"detail": detail}
+        assert error_body(response) == {"detail": detail}

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from workbook.stages import load_stages
 
 from .auth_helpers import stage_module
+from .problems import problems
 from .stage_apps import StageApp, stage_app_for
 
 ACME = {"X-Tenant-ID": "acme"}
@@ -53,7 +54,7 @@ def test_a_lone_surrogate_in_a_json_string_is_a_422_that_can_be_sent(client):
         headers={**ACME, "Content-Type": "application/json"},
     )
     assert response.status_code == 422, response.text
-    problem = response.json()["detail"][0]
+    problem = problems(response)[0]
     assert problem["loc"] == ["body", "name"], problem
     assert problem.get("input") == "\\ud800", f"the value is repeated as its escape, got {problem.get('input')!r}"
 
@@ -64,7 +65,7 @@ def test_a_422_repeats_at_most_a_short_part_of_what_was_sent(client):
     response = register_with(client, name=huge)
     assert response.status_code == 422, response.text[:300]
     assert len(response.content) < 2_000, f"a 2 MB name came back as a {len(response.content):,}-byte error"
-    assert response.json()["detail"][0]["input"].endswith("…"), "the echo says it was cut"
+    assert problems(response)[0]["input"].endswith("…"), "the echo says it was cut"
 
 
 @pytest.mark.parametrize("stage_app", REGISTERING, indirect=True)
@@ -83,7 +84,7 @@ def test_a_whole_object_is_not_repeated_in_a_422(client):
 def test_a_name_with_a_nul_character_answers_422_and_writes_nothing(client, name):
     response = register_with(client, name=name)
     assert response.status_code == 422, response.text
-    problem = response.json()["detail"][0]
+    problem = problems(response)[0]
     assert (problem["loc"], problem["msg"]) == (
         ["body", "name"],
         "Value error, The text must not contain the NUL character",
@@ -104,4 +105,4 @@ def test_an_id_the_database_cannot_hold_is_a_422(client, user_id):
     # driver raised and the client got a 500.
     response = client.get(f"/users/{user_id}/profile-image", headers=ACME)
     assert response.status_code == 422, (user_id, response.status_code, response.text)
-    assert response.json()["detail"][0]["loc"] == ["path", "user_id"]
+    assert problems(response)[0]["loc"] == ["path", "user_id"]

@@ -14,6 +14,7 @@ import pytest
 
 from .auth_helpers import ACME, ADMIN_PASSWORD, bearer, log_in_as_admin
 from .payment_helpers import CARD, DEADLINE_SECONDS, logged_in_ada, pay
+from .problems import problems
 from .stage_apps import stage_app_fixture
 
 stage_app = stage_app_fixture("/payments")
@@ -81,7 +82,7 @@ def test_the_same_key_for_another_payment_is_refused_with_422(shop, payer, provi
     assert pay(shop, payer, "order-0001").status_code == 201
     response = pay(shop, payer, "order-0001", amount=99_900)
     assert response.status_code == 422
-    [problem] = response.json()["detail"]
+    [problem] = problems(response)
     assert problem["loc"] == ["header", "Idempotency-Key"] and problem["type"] == "idempotency_key_reused"
     assert provider.charges_made == 1
 
@@ -102,7 +103,7 @@ def test_an_idempotency_key_that_is_missing_or_malformed_is_a_422(shop, payer, p
     headers = payer if key is None else {**payer, "Idempotency-Key": key}
     response = shop.post("/payments", json=CARD, headers=headers)
     assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert problems(response)[0]["loc"] == ["header", "Idempotency-Key"]
     assert provider.charges_made == 0
 
 

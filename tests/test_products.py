@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from .auth_helpers import ACME, GLOBEX, bearer, log_in_as_admin
+from .problems import error_body
 from .stage_apps import StageApp, count_rows, stage_app_fixture
 
 stage_app = stage_app_fixture("/admin/products/{sku}")
@@ -46,7 +47,7 @@ def test_the_catalogue_needs_a_tenant(client):
 
 @pytest.mark.services
 def test_an_unknown_sku_is_404_and_another_tenants_sku_too(client):
-    assert client.get("/products/NOPE-999", headers=ACME).json() == {"detail": "No product 'NOPE-999'"}
+    assert error_body(client.get("/products/NOPE-999", headers=ACME)) == {"detail": "No product 'NOPE-999'"}
     assert client.get("/products/LAMP-100", headers=ACME).status_code == 404, "globex's lamp is not acme's"
     assert client.get("/products/LAMP-100", headers=GLOBEX).status_code == 200
 

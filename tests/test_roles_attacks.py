@@ -22,6 +22,7 @@ from .auth_helpers import (
     set_role,
     sign,
 )
+from .problems import error_body
 from .stage_apps import stage_app_fixture
 
 stage_app = stage_app_fixture(*ROLES)
@@ -62,7 +63,7 @@ def test_idor_a_customer_cannot_read_or_edit_another_user_by_changing_the_id(cli
     assert client.get(f"/users/{grace['id']}", headers=headers).status_code == 403
     response = client.patch(f"/users/{grace['id']}", json={"name": "Hacked"}, headers=headers)
     assert response.status_code == 403
-    assert response.json() == {"detail": "You may only do this to your own account"}
+    assert error_body(response) == {"detail": "You may only do this to your own account"}
 
 
 def test_an_unknown_id_is_403_for_a_customer_and_404_only_for_who_may_look(client, ada, admin):
@@ -94,7 +95,7 @@ def test_a_correctly_signed_token_claiming_more_scopes_than_the_role_still_meets
     admin_id = 1
     response = client.delete(f"/admin/users/{admin_id}", headers=bearer(forged))
     assert response.status_code == 403
-    assert response.json() == {"detail": "The role 'customer' does not have the permission 'users:delete'"}
+    assert error_body(response) == {"detail": "The role 'customer' does not have the permission 'users:delete'"}
     response = client.patch(f"/users/{admin_id}", json={"name": "x"}, headers=bearer(forged))
     assert response.status_code == 403
 

@@ -8,6 +8,7 @@ import jwt
 import pytest
 
 from .auth_helpers import ACME, GRACE, ROLES, bearer, register, token_service
+from .problems import error_body
 from .stage_apps import StageApp, stage_app_fixture
 
 stage_app = stage_app_fixture(*ROLES)
@@ -56,14 +57,14 @@ def test_layer_2_a_token_whose_user_is_gone_answers_401(client, ada, admin, reac
     reached.clear()
     response = client.get("/users/me", headers=bearer(ada["access_token"]))
     assert response.status_code == 401
-    assert response.json() == {"detail": "The token's user no longer exists"}
+    assert error_body(response) == {"detail": "The token's user no longer exists"}
     assert reached == []
 
 
 def test_layer_3_a_token_without_the_scope_answers_403_before_any_permission_lookup(client, ada, reached):
     response = delete(client, ada["access_token"], 1)
     assert response.status_code == 403
-    assert response.json() == {"detail": "The token lacks the scope 'admin'"}
+    assert error_body(response) == {"detail": "The token lacks the scope 'admin'"}
     assert reached == []
 
 

@@ -30,7 +30,7 @@ class RunawayRepository:
     def __init__(self, session) -> None:
         self.session = session
 
-    def list(self):
+    def list(self, *page):  # a repository that pages is asked for a limit and an offset
         self.session.execute(select(func.pg_sleep(30)))
         return []
 

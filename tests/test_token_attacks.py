@@ -36,6 +36,7 @@ from .auth_helpers import (
     sign,
     token_service,
 )
+from .problems import error_body, problems
 from .stage_apps import stage_app_fixture
 
 stage_app = stage_app_fixture(*LOG_IN)
@@ -59,7 +60,7 @@ def test_the_app_signs_and_checks_with_the_library_the_setting_names(client, ada
 def test_no_token_answers_401_with_a_bearer_challenge(client, rules):
     response = client.get("/users/me", headers=ACME)
     assert response.status_code == 401
-    assert response.json() == {"detail": "Not authenticated"}
+    assert error_body(response) == {"detail": "Not authenticated"}
     # The challenge names what the route needs, which grows with the stage (LogInRules).
     assert response.headers["www-authenticate"] == rules.challenge
 
@@ -271,7 +272,7 @@ def test_a_nul_character_in_a_password_answers_422_on_register_log_in_and_change
     # bcrypt refuses a NUL byte (older releases silently cut the password there).
     register = client.post("/users/register", json={**GRACE, "password": NUL_PASSWORD}, headers=ACME)
     assert register.status_code == 422
-    assert register.json()["detail"][0]["msg"] == "Value error, The password must not contain the NUL character"
+    assert problems(register)[0]["msg"] == "Value error, The password must not contain the NUL character"
     log_in_form = {"username": ADA["email"], "password": NUL_PASSWORD}
     log_in_response = client.post("/token", data=log_in_form, headers=ACME)
     # /token answers a malformed form as RFC 6749 has it: 400 invalid_request, naming the field.
@@ -293,4 +294,4 @@ def test_a_nul_character_in_a_log_in_username_or_a_name_answers_422(client):
     assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
     assert response.json()["error_description"].startswith("username:")
     register = client.post("/users/register", json={**GRACE, "name": "Grace\x00Hopper"}, headers=ACME)
-    assert (register.status_code, register.json()["detail"][0]["loc"]) == (422, ["body", "name"])
+    assert (register.status_code, problems(register)[0]["loc"]) == (422, ["body", "name"])

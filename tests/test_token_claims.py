@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from .auth_helpers import ACME, LOG_IN, assert_refused, claims_for, me, segment, sign
+from .problems import problems
 from .stage_apps import stage_app_fixture
 
 stage_app = stage_app_fixture(*LOG_IN)
@@ -108,7 +109,7 @@ def test_text_that_is_not_even_utf_8_answers_401_or_422_not_500(client, ada):
         headers=json_headers,
     )
     assert register.status_code == 422
-    assert register.json()["detail"][0]["msg"] == "Value error, The password must be valid Unicode text"
+    assert problems(register)[0]["msg"] == "Value error, The password must be valid Unicode text"
 
 
 def test_an_unsigned_refresh_token_is_refused(client, ada):

@@ -6,6 +6,7 @@ address (Linux routes all of 127.0.0.0/8 to lo), so the app sees ten attackers, 
 home, and the owner somewhere new.
 """
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import httpx2
 import pytest
 
 from .auth_helpers import ACME, ADA, LOG_IN, LOGIN_LIMIT, log_in, register
+from .problems import error_body
 from .stage_apps import run_redis, stage_app_fixture
 
 stage_app = stage_app_fixture(*LOG_IN)
@@ -39,8 +41,12 @@ SLOW_DOWN = (429, f'{{"error":"slow_down","error_description":"{WAIT}","detail":
 
 
 def masked(response) -> tuple[int, str]:
-    """Status and body with the seconds left masked: they tick while a test runs."""
-    return response.status_code, re.sub(r"\d+", "N", response.text)
+    """Status and body (as the stages before problem details send it) with the seconds left masked.
+
+    The seconds tick while a test runs.
+    """
+    body = json.dumps(error_body(response), separators=(",", ":"), ensure_ascii=False)
+    return response.status_code, re.sub(r"\d+", "N", body)
 
 
 @pytest.fixture

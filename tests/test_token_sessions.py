@@ -6,6 +6,7 @@ They run against every stage whose API has a /token route, each stage's app in t
 import pytest
 
 from .auth_helpers import ACME, ADA, LOG_IN, bearer, claims_of, log_in, me
+from .problems import error_body
 from .stage_apps import run_redis, stage_app_fixture
 
 stage_app = stage_app_fixture(*LOG_IN)
@@ -29,7 +30,7 @@ def test_rotation_a_used_refresh_token_stops_working(client, ada):
     assert refresh(client, ada["refresh_token"]).status_code == 200
     again = refresh(client, ada["refresh_token"])
     assert again.status_code == 401
-    assert again.json() == {
+    assert error_body(again) == {
         "detail": "This refresh token was already used; every session it belongs to is now logged out"
     }
 
@@ -40,7 +41,7 @@ def test_reuse_revokes_the_whole_family_including_the_newest_tokens(client, ada)
     newest = refresh(client, ada["refresh_token"]).json()
     assert refresh(client, ada["refresh_token"]).status_code == 401  # reuse detected
     assert refresh(client, newest["refresh_token"]).status_code == 401  # the family is gone
-    assert me(client, newest["access_token"]).json() == {"detail": "The token has been revoked"}
+    assert error_body(me(client, newest["access_token"])) == {"detail": "The token has been revoked"}
     assert me(client, ada["access_token"]).status_code == 401
 
 
@@ -64,8 +65,8 @@ def test_a_chain_of_refreshes_keeps_working(client, ada):
 def test_logout_stops_the_access_token_at_once_and_revokes_its_refresh_token(client, ada):
     response = client.post("/logout", headers=bearer(ada["access_token"]))
     assert response.status_code == 204
-    assert me(client, ada["access_token"]).json() == {"detail": "The token has been revoked"}
-    assert refresh(client, ada["refresh_token"]).json() == {"detail": "The refresh token has been revoked"}
+    assert error_body(me(client, ada["access_token"])) == {"detail": "The token has been revoked"}
+    assert error_body(refresh(client, ada["refresh_token"])) == {"detail": "The refresh token has been revoked"}
     assert client.post("/logout", headers=bearer(ada["access_token"])).status_code == 401
 
 
@@ -94,10 +95,10 @@ def test_changing_the_password_invalidates_every_token_the_user_had(client, ada,
     phone = log_in(client, ADA["email"], ADA["password"])
     response = change_password(client, ada["access_token"], ADA["password"], "a brand new passphrase")
     assert response.status_code == 204
-    assert me(client, ada["access_token"]).json() == {"detail": rules.stale_token_detail}
-    assert me(client, phone["access_token"]).json() == {"detail": rules.stale_token_detail}
+    assert error_body(me(client, ada["access_token"])) == {"detail": rules.stale_token_detail}
+    assert error_body(me(client, phone["access_token"])) == {"detail": rules.stale_token_detail}
     for token in (ada["refresh_token"], phone["refresh_token"]):
-        assert refresh(client, token).json() == {"detail": "The refresh token is no longer valid; log in again"}
+        assert error_body(refresh(client, token)) == {"detail": "The refresh token is no longer valid; log in again"}
 
 
 def test_after_a_password_change_only_the_new_password_logs_in(client, ada):
@@ -112,7 +113,7 @@ def test_after_a_password_change_only_the_new_password_logs_in(client, ada):
 def test_a_wrong_current_password_changes_nothing(client, ada):
     response = change_password(client, ada["access_token"], "not my password", "a brand new passphrase")
     assert response.status_code == 403
-    assert response.json() == {"detail": "The current password is not correct"}
+    assert error_body(response) == {"detail": "The current password is not correct"}
     assert me(client, ada["access_token"]).status_code == 200
 
 

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from .problems import error_body, problems
 from .stage_apps import StageApp, count_rows, stage_app_fixture
 
 ACME = {"X-Tenant-ID": "acme"}
@@ -53,13 +54,13 @@ def test_get_user_by_email(client):
 def test_unknown_email_answers_404_naming_it(client):
     response = client.get("/users/nobody@example.com", headers=ACME)
     assert response.status_code == 404
-    assert response.json() == {"detail": "No user with email 'nobody@example.com'"}
+    assert error_body(response) == {"detail": "No user with email 'nobody@example.com'"}
 
 
 def test_invalid_email_answers_422_naming_the_field(client, rows, stage_app):
     response = client.post("/users", json={"email": "not-an-email", "name": "Ada"}, headers=ACME)
     assert response.status_code == 422
-    assert [error["loc"] for error in response.json()["detail"]] == [["body", "email"]]
+    assert [error["loc"] for error in problems(response)] == [["body", "email"]]
     assert rows(stage_app.module("models").User) == 0
 
 
@@ -69,7 +70,7 @@ def test_duplicate_email_answers_409_and_writes_nothing_more(client, rows, stage
     client.post("/users", json=ADA, headers=ACME)
     response = client.post("/users", json={**ADA, "name": "Someone Else"}, headers=ACME)
     assert response.status_code == 409
-    assert response.json() == {"detail": "A user with email 'ada@example.com' already exists"}
+    assert error_body(response) == {"detail": "A user with email 'ada@example.com' already exists"}
     assert (rows(models.User), rows(models.AuditEvent)) == (1, 1)
 
 
@@ -92,4 +93,4 @@ def test_a_nul_in_a_path_email_answers_422(client):
     client.post("/users", json=ADA, headers=ACME)
     response = client.get("/users/ada%00@example.com", headers=ACME)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["path", "email"]
+    assert problems(response)[0]["loc"] == ["path", "email"]

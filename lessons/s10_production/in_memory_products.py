@@ -17,8 +17,8 @@ class InMemoryProductRepository:
     def __init__(self, products: Iterable[ProductOut] = ()) -> None:
         self._products = {product.sku: product for product in products}
 
-    def list(self) -> list[ProductOut]:
-        return [self._products[sku] for sku in sorted(self._products)]
+    def list(self, limit: int, offset: int = 0) -> list[ProductOut]:
+        return [self._products[sku] for sku in sorted(self._products)[offset : offset + limit]]
 
     def get(self, sku: str) -> ProductOut:
         try:

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from .api_docs import serve_docs_offline
 from .correlation import CorrelateRequests
 from .errors import register_error_handlers
-from .exercises import log_context
+from .exercises import log_context, stock_quote
+from .problems import PROBLEM_RESPONSES
 from .request_labels import LabelRequests
 from .resources import lifespan
 from .routes import (
@@ -43,6 +44,8 @@ app = FastAPI(
     # The Authorize dialog opens with client_id (the tenant) filled in, and a reload keeps the log-in.
     swagger_ui_init_oauth={"clientId": "acme"},
     swagger_ui_parameters={"persistAuthorization": True},
+    # Every route's errors, described as they are sent: problem details (errors.py).
+    responses=PROBLEM_RESPONSES,
 )
 serve_docs_offline(app)
 register_error_handlers(app)
@@ -67,3 +70,6 @@ app.include_router(payments.router)
 
 # Your exercise routes. Until you write them, calling them answers 500 (NotImplementedError).
 app.include_router(log_context.router)
+app.include_router(stock_quote.router)
+# Starlette types a handler as taking any Exception; this one reads NotEnoughStock's own fields.
+app.add_exception_handler(stock_quote.NotEnoughStock, stock_quote.not_enough_stock)  # type: ignore[arg-type]

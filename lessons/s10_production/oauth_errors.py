@@ -3,8 +3,13 @@
 An OAuth2 client, Swagger UI's Authorize dialog among them, reads `error`, one of
 the codes the RFC fixes, and `error_description`, a sentence for a human. Given
 only FastAPI's usual {"detail": ...}, the dialog could say no more than "Bad
-Request"; given these, it prints why the log-in failed. `detail` carries the same
-sentence, as on every other route of the API.
+Request"; given these, it prints why the log-in failed.
+
+The answer is also a problem (RFC 9457) like every other error of the API: type,
+title, status and `detail` (the same sentence) beside the RFC's two members, which
+a problem may carry as extension members. Its media type stays application/json:
+RFC 6749 fixes it for this endpoint, and an OAuth2 client may check it. The type
+is the RFC section that defines these errors; `error` tells them apart.
 
     invalid_request         a field is missing or malformed, or two fields contradict each other
     invalid_client          the client_id (here: the tenant) is unknown or malformed
@@ -31,10 +36,15 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+TOKEN_ERROR_TYPE = "https://www.rfc-editor.org/rfc/rfc6749#section-5.2"
+
 
 class OAuthErrorBody(BaseModel):
     """What every failed request to the token endpoint answers, for the API description."""
 
+    type: str = TOKEN_ERROR_TYPE
+    title: str = "The token request failed"
+    status: int
     error: str
     error_description: str
     detail: str
@@ -52,7 +62,9 @@ class OAuthError(HTTPException):
         self.error = error
 
     def response(self) -> JSONResponse:
-        body = OAuthErrorBody(error=self.error, error_description=self.detail, detail=self.detail)
+        body = OAuthErrorBody(
+            status=self.status_code, error=self.error, error_description=self.detail, detail=self.detail
+        )
         # The RFC's own rule for token responses, applied to failures as well: no cache keeps them.
         headers = {"Cache-Control": "no-store", **(self.headers or {})}
         return JSONResponse(body.model_dump(), status_code=self.status_code, headers=headers)

@@ -21,8 +21,8 @@ class ProductNotFound(LookupError):
 
 
 class ProductRepository(Protocol):
-    def list(self) -> list[ProductOut]:
-        """Every product, in SKU order."""
+    def list(self, limit: int, offset: int = 0) -> list[ProductOut]:
+        """At most `limit` products in SKU order, after skipping `offset` of them."""
         ...
 
     def get(self, sku: str) -> ProductOut:
@@ -41,8 +41,8 @@ class SqlAlchemyProductRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def list(self) -> list[ProductOut]:
-        products = self.session.scalars(select(Product).order_by(Product.sku))
+    def list(self, limit: int, offset: int = 0) -> list[ProductOut]:
+        products = self.session.scalars(select(Product).order_by(Product.sku).limit(limit).offset(offset))
         return [ProductOut.model_validate(product) for product in products]
 
     def get(self, sku: str) -> ProductOut:

@@ -1,8 +1,10 @@
-"""The 422 for a request that does not fit its schema: FastAPI's own shape, made safe to send.
+"""The 422 for a request that does not fit its schema: a problem listing each invalid part, made safe to send.
 
-FastAPI answers `{"detail": [{"type", "loc", "msg", "input", "ctx"}, ...]}` and
-repeats in `input` whatever the client sent. Three things go wrong with a
-verbatim echo, so this handler keeps the shape and changes only what is repeated:
+FastAPI answers `{"detail": [{"type", "loc", "msg", "input", "ctx"}, ...]}`. Here
+the answer is a problem like every other error (problems.py): `detail` a sentence,
+and FastAPI's list, entry for entry, in the extension member `errors`. FastAPI
+repeats in `input` whatever the client sent. Three things go wrong with a verbatim
+echo, so each entry keeps its members and changes only what is repeated:
 
 - size: a 5 MB invalid body would come back as a 5 MB error. Only short text
   and numbers are echoed, text cut to ECHO_LIMIT characters; a whole object or
@@ -21,6 +23,8 @@ from fastapi import Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+from .problems import problem_response
 
 ECHO_LIMIT = 100  # characters of a rejected value repeated back: enough to recognise it
 SECRET_NAMES = ("password", "token")  # a field whose name holds one of these is never echoed
@@ -46,7 +50,7 @@ def safe(value: Any) -> Any:
 
 
 def safe_problem(problem: dict[str, Any]) -> dict[str, Any]:
-    """One entry of the 422's `detail`, with only safe things repeated."""
+    """One entry of the 422's `errors`, with only safe things repeated."""
     answer = {"type": problem["type"], "loc": [safe(part) for part in problem["loc"]], "msg": encodable(problem["msg"])}
     if any(name in str(part) for part in problem["loc"] for name in SECRET_NAMES):
         return answer
@@ -61,6 +65,17 @@ def safe_problem(problem: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+def summary(count: int) -> str:
+    return "1 part of the request is invalid" if count == 1 else f"{count} parts of the request are invalid"
+
+
 async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
     problems = [safe_problem(problem) for problem in error.errors()]
-    return JSONResponse({"detail": jsonable_encoder(problems)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    return problem_response(
+        request,
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        f"{summary(len(problems))}; `errors` says where and why",
+        slug="invalid-request",
+        title="The request does not fit its schema",
+        errors=jsonable_encoder(problems),
+    )

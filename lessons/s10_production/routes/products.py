@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Security
 from fastapi.concurrency import run_in_threadpool
 
 from ..dependencies import ProductRepositoryDep, TenantDep
+from ..paging import DEFAULT_LIMIT, Limit, Offset
 from ..permissions import PermissionChecker
 from ..product_cache import ProductCachesDep, read_product
 from ..product_schemas import SKU_EXAMPLE, SKU_PATTERN, ProductChanges, ProductOut
@@ -22,8 +23,9 @@ Sku = Annotated[str, Path(pattern=SKU_PATTERN, max_length=32, examples=[SKU_EXAM
 
 
 @router.get("/products")
-def list_products(products: ProductRepositoryDep) -> list[ProductOut]:
-    return products.list()
+def list_products(products: ProductRepositoryDep, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> list[ProductOut]:
+    # The repository is a dependency (it owns a session); the page is the client's choice (paging.py).
+    return products.list(limit, offset)
 
 
 @router.get("/products/{sku}")
