@@ -11,10 +11,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from .database_errors import DATABASE_HANDLERS
+from .orders import OrderNotFound
 from .payments import ProviderTimeout, ProviderUnavailable
 from .product_repository import ProductNotFound
 from .profile_images import ProfileImageNotFound, ThumbnailNotFound
 from .services import UserNotFound
+from .stock import OutOfStock
 from .validation_errors import invalid_request
 
 # Each exception the services raise, and the status it answers with.
@@ -26,6 +28,8 @@ STATUSES: dict[type[Exception], int] = {
     # Another service failed us: a gateway's statuses, never a 500, which would say we did.
     ProviderUnavailable: status.HTTP_502_BAD_GATEWAY,
     ProviderTimeout: status.HTTP_504_GATEWAY_TIMEOUT,
+    OrderNotFound: status.HTTP_404_NOT_FOUND,
+    OutOfStock: status.HTTP_409_CONFLICT,
 }
 
 

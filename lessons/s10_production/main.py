@@ -22,6 +22,7 @@ from .routes import (
     cache_health,
     email_confirmation,
     health,
+    orders,
     payments,
     pool_health,
     products,
@@ -59,3 +60,4 @@ app.include_router(profile_images.router)
 app.include_router(analytics.router)
 app.include_router(tasks.router)
 app.include_router(payments.router)
+app.include_router(orders.router)
