@@ -83,9 +83,7 @@ class OrderService:
 
     async def place(self, user_id: int, request: OrderRequest) -> OrderOut:
         skus = [line.sku for line in request.items]
-        # The log-in check read the user in this session: end that read (nothing to write), so no
-        # connection is held while this request waits for its turn or for the provider.
-        await run_in_threadpool(self.session.commit)
+        # No connection is held while this waits its turn: the log-in check ended its read.
         async with self.locks.holding(self.tenant.id, skus):
             order_id, payment = await run_in_threadpool(self._take_stock, user_id, request)
         await self._forget(skus)
