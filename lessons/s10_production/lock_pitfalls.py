@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from .models import Product
 
+
 def lock_key(product_id: int) -> str:
     return f"lock:product:demo:{product_id}"
 

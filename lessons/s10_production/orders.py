@@ -18,7 +18,7 @@ A deleted order would leave a charge that nothing in the shop explains.
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Final
 
 from anyio import CancelScope
 from fastapi import Depends
@@ -37,7 +37,7 @@ from .product_cache import ProductCaches, ProductCachesDep
 from .product_locks import ProductLocks, ProductLocksDep
 from .tenancy import Tenant
 
-CURRENCY = "EUR"  # the currency the catalogue's prices are in
+CURRENCY: Final = "EUR"  # the currency the catalogue's prices are in
 MOST_RECENT = 100  # GET /orders answers at most this many, newest first
 
 

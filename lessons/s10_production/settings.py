@@ -176,10 +176,7 @@ class Settings(BaseSettings):
     payment_pending_seconds: int = Field(default=30, ge=1)
     payment_result_seconds: int = Field(default=86_400, ge=1)
 
-    # --- Orders (product_locks.py) ---
-    # How long a product's lock lasts if its holder never lets go (a process that died),
-    # and the longest an order waits for its products' locks before answering 409.
-    # The lock covers taking the stock, a short transaction, never the charge.
+    # A product's lock (product_locks.py): its TTL, if its holder dies, and the longest an order waits for it.
     order_lock_seconds: float = Field(default=5.0, gt=0, le=60)
     order_lock_wait_seconds: float = Field(default=2.0, ge=0, le=30)
 

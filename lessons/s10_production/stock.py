@@ -14,8 +14,9 @@ sold. The CHECK constraint (stock >= 0, models.py) is the last line behind this.
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.orm import Session
 
 from .models import Product
@@ -36,13 +37,13 @@ def take(session: Session, lines: Sequence[OrderLine]) -> dict[str, Decimal]:
     order on PostgreSQL, so neither can hold one row while waiting for the other's.
     """
     for line in sorted(lines, key=lambda line: line.sku):
-        taken = session.execute(
+        taken = rows_changed(
+            session,
             update(Product)
             .where(Product.sku == line.sku, Product.stock >= line.quantity)
             .values(stock=Product.stock - line.quantity),
-            execution_options={"synchronize_session": False},
         )
-        if taken.rowcount != 1:
+        if taken != 1:
             left = session.scalar(select(Product.stock).where(Product.sku == line.sku))
             if left is None:
                 raise ProductNotFound(line.sku)
@@ -55,7 +56,15 @@ def take(session: Session, lines: Sequence[OrderLine]) -> dict[str, Decimal]:
 def give_back(session: Session, lines: Iterable[tuple[str, int]]) -> None:
     """Put (sku, quantity) back on the shelf: an increment, right whatever else happened meanwhile."""
     for sku, quantity in sorted(lines):
-        session.execute(
-            update(Product).where(Product.sku == sku).values(stock=Product.stock + quantity),
-            execution_options={"synchronize_session": False},
-        )
+        rows_changed(session, update(Product).where(Product.sku == sku).values(stock=Product.stock + quantity))
+
+
+def rows_changed(session: Session, statement: Update) -> int:
+    """Run an UPDATE and answer how many rows it changed: the database's yes or no.
+
+    synchronize_session=False: the statement is the whole point, so the session does not
+    try to apply it to objects it holds. Session.execute is typed to answer a plain
+    Result; an UPDATE's is a CursorResult, the kind that has a row count.
+    """
+    result = session.execute(statement, execution_options={"synchronize_session": False})
+    return cast(CursorResult[Any], result).rowcount

@@ -17,7 +17,7 @@ The last rule is the exercise. Reading the status and then writing "cancelled"
 lets both requests read "paid", and both give the stock back. Let the database
 decide, as stock.py does when it takes stock: one conditional
 `UPDATE orders SET status = 'cancelled' WHERE id = ... AND user_id = ... AND status = 'paid'`,
-whose row count says whether this request won. Refunding the card is the
+whose row count (`stock.rows_changed`) says whether this request won. Refunding the card is the
 provider's business and is left out here.
 """
 
@@ -42,16 +42,16 @@ router = APIRouter(tags=["exercises"], dependencies=[Depends(rate_limiter)])
 def cancel_order(session: Session, user_id: int, order_id: int) -> OrderOut:
     # BEGIN SOLUTION
     # The check and the write in one statement: of two racing cancels, exactly one changes the row.
-    won = session.execute(
+    won = stock.rows_changed(
+        session,
         update(Order)
         .where(Order.id == order_id, Order.user_id == user_id, Order.status == "paid")
         .values(status="cancelled"),
-        execution_options={"synchronize_session": False},
     )
     order = session.get(Order, order_id)
     if order is None or order.user_id != user_id:
         raise OrderNotFound(order_id)
-    if won.rowcount != 1:
+    if won != 1:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"Order {order_id} is {order.status}; only a paid order can be cancelled"
         )
@@ -68,7 +68,9 @@ def cancel_order(session: Session, user_id: int, order_id: int) -> OrderOut:
         409: {"description": "The order is not paid: cancelled already, failed, or still pending"},
     },
 )
-async def cancel(order_id: OrderId, user: MeDep, session: SessionDep, tenant: TenantDep, caches: ProductCachesDep) -> OrderOut:
+async def cancel(
+    order_id: OrderId, user: MeDep, session: SessionDep, tenant: TenantDep, caches: ProductCachesDep
+) -> OrderOut:
     order = await run_in_threadpool(cancel_order, session, user.id, order_id)
     for item in order.items:  # the stock changed: every cached copy of these products is stale
         await caches.forget(tenant.id, item.sku)

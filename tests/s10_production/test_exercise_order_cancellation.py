@@ -40,7 +40,9 @@ def test_cancelling_a_paid_order_puts_its_stock_back(shop_on_file, ada):
         "every line's quantity is back on the shelf"
     )
     assert shop_on_file.get(f"/orders/{placed['id']}", headers=ada).json()["status"] == "cancelled", "and it stays so"
-    assert shop_on_file.get("/products/MUG-001", headers=ACME).json()["stock"] == 40, "GET /products/MUG-001 shows it too"
+    assert shop_on_file.get("/products/MUG-001", headers=ACME).json()["stock"] == 40, (
+        "GET /products/MUG-001 shows it too"
+    )
 
 
 def test_cancelling_twice_is_409_and_gives_nothing_back_the_second_time(shop_on_file, ada):

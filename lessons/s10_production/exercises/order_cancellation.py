@@ -17,7 +17,7 @@ The last rule is the exercise. Reading the status and then writing "cancelled"
 lets both requests read "paid", and both give the stock back. Let the database
 decide, as stock.py does when it takes stock: one conditional
 `UPDATE orders SET status = 'cancelled' WHERE id = ... AND user_id = ... AND status = 'paid'`,
-whose row count says whether this request won. Refunding the card is the
+whose row count (`stock.rows_changed`) says whether this request won. Refunding the card is the
 provider's business and is left out here.
 """
 
@@ -50,7 +50,9 @@ def cancel_order(session: Session, user_id: int, order_id: int) -> OrderOut:
         409: {"description": "The order is not paid: cancelled already, failed, or still pending"},
     },
 )
-async def cancel(order_id: OrderId, user: MeDep, session: SessionDep, tenant: TenantDep, caches: ProductCachesDep) -> OrderOut:
+async def cancel(
+    order_id: OrderId, user: MeDep, session: SessionDep, tenant: TenantDep, caches: ProductCachesDep
+) -> OrderOut:
     order = await run_in_threadpool(cancel_order, session, user.id, order_id)
     for item in order.items:  # the stock changed: every cached copy of these products is stale
         await caches.forget(tenant.id, item.sku)
