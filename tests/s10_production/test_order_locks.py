@@ -115,12 +115,12 @@ async def two_buyers(locks, sell) -> list[bool]:
 
 
 def test_a_lock_that_expires_mid_sale_lets_a_read_then_write_sell_one_mug_twice(stage_app, pitfalls, one_mug):
-    # The lock lasts 0.2 s; the sale takes 0.6 s: the second buyer gets the lock while the first still sells.
+    # The lock lasts 0.2 s; the sale takes 0.8 s: the second buyer gets the lock while the first still sells.
     locks = stage_app.module("product_locks").ProductLocks(FakeAsyncRedis(), ttl_seconds=0.2, wait_seconds=5)
 
     def sell() -> bool:
         with one_mug() as session:
-            return pitfalls.sell_by_reading(session, "MUG-001", pause=0.6)
+            return pitfalls.sell_by_reading(session, "MUG-001", pause=0.8)
 
     sales = asyncio.run(two_buyers(locks, sell))
     assert sales == [True, True], "both read 1 in stock, both sold it"
@@ -132,7 +132,7 @@ def test_the_conditional_update_sells_the_last_mug_once_however_the_lock_times(s
 
     def sell() -> bool:
         with one_mug() as session:
-            threading.Event().wait(0.6)  # the same slow sale: the lock has expired by the time it writes
+            threading.Event().wait(0.8)  # the same slow sale: the lock has expired by the time it writes
             try:
                 stock.take(session, [schemas.OrderLine(sku="MUG-001", quantity=1)])
             except stock.OutOfStock:
