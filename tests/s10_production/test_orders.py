@@ -2,11 +2,16 @@
 failure leaving the stock as it was. Redis holds the products' locks: both tiers."""
 
 import asyncio
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
+from fastapi.testclient import TestClient
 
 from ..auth_helpers import ACME, GRACE, bearer, log_in, log_in_as_admin, register
-from ..payment_helpers import DEADLINE_SECONDS
+from ..payment_helpers import DEADLINE_SECONDS, logged_in_ada
 from .order_helpers import order, order_at_once, stock_of
 
 pytestmark = pytest.mark.services
@@ -135,3 +140,41 @@ def test_a_hundred_orders_at_once_for_ten_in_stock_sell_exactly_ten(crowded_shop
     assert statuses == {201: 10, 409: 90}, f"ten sold, ninety refused: {statuses}"
     assert left == 0 and provider.charges_made == 10
     assert {refusal["detail"] for refusal in refusals} == {"Not enough stock of 'MUG-001': 1 asked, 0 left"}
+
+
+@pytest.fixture
+def one_connection_shop(pool_env, provider, stage_app) -> Iterator[TestClient]:
+    """The shop with a pool of one connection that gives up after half a second."""
+    yield from stage_app.serve()
+
+
+def test_no_connection_is_held_while_the_card_is_charged(one_connection_shop, provider):
+    shop = one_connection_shop
+    ada = logged_in_ada(shop)
+    provider.latency = 0.8  # under the app's 1 s deadline: the charge succeeds, slowly
+    with ThreadPoolExecutor(1) as pool:
+        placing = pool.submit(order, shop, ada, ("MUG-001", 1))
+        while provider.ledger.calls == 0:  # until the provider has the charge, and sits on its answer
+            time.sleep(0.01)
+        during = shop.get("/health/pool").json()["checked_out"]
+        meanwhile = shop.get("/orders", headers=ada)  # needs the pool's one connection
+        placed = placing.result()
+    assert placed.status_code == 201, placed.text
+    assert during == 0, "the order's connection went back to the pool before the charge"
+    assert meanwhile.status_code == 200, f"another request got the one connection during the charge: {meanwhile.text}"
+    assert [pending["status"] for pending in meanwhile.json()] == ["pending"], "the order, seen while charged"
+
+
+def test_no_connection_is_held_while_an_order_waits_for_its_turn(one_connection_shop, provider):
+    shop = one_connection_shop
+    ada = logged_in_ada(shop)
+    redis = shop.app_state["redis"]
+    shop.portal.call(partial(redis.set, "lock:product:acme:MUG-001", "another-order", ex=30))
+    with ThreadPoolExecutor(1) as pool:
+        placing = pool.submit(order, shop, ada, ("MUG-001", 1))  # waits up to 2 s for the mug's lock
+        time.sleep(0.3)  # it has logged in, and waits
+        meanwhile = shop.get("/orders", headers=ada)  # needs the pool's one connection
+        shop.portal.call(redis.delete, "lock:product:acme:MUG-001")  # the other order is done
+        placed = placing.result()
+    assert meanwhile.status_code == 200, f"the waiting order held the one connection: {meanwhile.text}"
+    assert placed.status_code == 201, placed.text
