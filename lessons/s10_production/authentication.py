@@ -22,7 +22,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
-from .dependencies import TenantDep, UserRepositoryDep
+from .dependencies import SessionDep, TenantDep, UserRepositoryDep
 from .models import User
 from .revocation import TokenRevocation
 from .roles import SCOPE_DESCRIPTIONS
@@ -92,9 +92,16 @@ async def get_access_claims(
 AccessClaimsDep = Annotated[TokenClaims, Depends(get_access_claims)]
 
 
-def get_current_user(security_scopes: SecurityScopes, claims: AccessClaimsDep, users: UserRepositoryDep) -> User:
+def get_current_user(
+    security_scopes: SecurityScopes, claims: AccessClaimsDep, users: UserRepositoryDep, session: SessionDep
+) -> User:
     # A plain `def`: the lookup is blocking I/O, so FastAPI runs it in the thread pool.
     user = users.get(claims.user_id)
+    # End the read in this thread: its pooled connection goes back now, not when the request
+    # ends. A route that then waits (for a thread, a lock, a payment) holds no connection,
+    # so a crowd of requests cannot fill the pool while the threads wait for a connection.
+    # The user stays loaded: the sessions do not expire objects on commit.
+    session.commit()
     if user is None:
         raise unauthorized("The token's user no longer exists", security_scopes)
     if user.token_version != claims.ver:

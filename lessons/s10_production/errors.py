@@ -15,11 +15,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from .database_errors import DATABASE_HANDLERS
+from .orders import OrderNotFound
 from .payments import ProviderTimeout, ProviderUnavailable
 from .problems import problem_response
 from .product_repository import ProductNotFound
 from .profile_images import ProfileImageNotFound, ThumbnailNotFound
 from .services import UserNotFound
+from .stock import OutOfStock
 from .unexpected_errors import unexpected_error
 from .validation_errors import invalid_request
 
@@ -32,6 +34,8 @@ STATUSES: dict[type[Exception], int] = {
     # Another service failed us: a gateway's statuses, never a 500, which would say we did.
     ProviderUnavailable: status.HTTP_502_BAD_GATEWAY,
     ProviderTimeout: status.HTTP_504_GATEWAY_TIMEOUT,
+    OrderNotFound: status.HTTP_404_NOT_FOUND,
+    OutOfStock: status.HTTP_409_CONFLICT,
 }
 
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from .api_docs import serve_docs_offline
 from .correlation import CorrelateRequests
 from .errors import register_error_handlers
-from .exercises import log_context, stock_quote
+from .exercises import log_context, order_cancellation, stock_quote
 from .problems import PROBLEM_RESPONSES
 from .request_labels import LabelRequests
 from .resources import lifespan
@@ -25,6 +25,7 @@ from .routes import (
     cache_health,
     email_confirmation,
     health,
+    orders,
     payments,
     pool_health,
     products,
@@ -67,9 +68,11 @@ app.include_router(profile_images.router)
 app.include_router(analytics.router)
 app.include_router(tasks.router)
 app.include_router(payments.router)
+app.include_router(orders.router)
 
 # Your exercise routes. Until you write them, calling them answers 500 (NotImplementedError).
 app.include_router(log_context.router)
+app.include_router(order_cancellation.router)
 app.include_router(stock_quote.router)
 # Starlette types a handler as taking any Exception; this one reads NotEnoughStock's own fields.
 app.add_exception_handler(stock_quote.NotEnoughStock, stock_quote.not_enough_stock)  # type: ignore[arg-type]

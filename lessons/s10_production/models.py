@@ -116,3 +116,38 @@ class Product(Base):
     # Money as an exact decimal (NUMERIC(10, 2)): a float cannot hold 0.10 exactly.
     price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     stock: Mapped[int] = mapped_column(Integer)
+
+
+class Order(Base):
+    """A customer's order: its lines, what it cost, and where its payment stands.
+
+    `status` is "pending" while the card is charged, then "paid" or "failed"
+    (orders.py says why a failed order is kept rather than deleted).
+    """
+
+    __tablename__ = "orders"
+    __table_args__ = {"schema": TENANT_SCHEMA, "sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SET NULL, not CASCADE: deleting an account must not erase the shop's record of a sale.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id, ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    # The provider's id for the charge, once it succeeded.
+    charge_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    # selectin: an order is always shown with its lines, loaded in one more query, never one per line.
+    items: Mapped[list["OrderItem"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class OrderItem(Base):
+    """One line of an order: a product, how many, and its price when ordered (a later price change keeps it)."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"), {"schema": TENANT_SCHEMA})
+
+    order_id: Mapped[int] = mapped_column(ForeignKey(Order.id, ondelete="CASCADE"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey(Product.sku), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))

@@ -179,6 +179,10 @@ class Settings(BaseSettings):
     payment_pending_seconds: int = Field(default=30, ge=1)
     payment_result_seconds: int = Field(default=86_400, ge=1)
 
+    # A product's lock (product_locks.py): its TTL, if its holder dies, and the longest an order waits for it.
+    order_lock_seconds: float = Field(default=5.0, gt=0, le=60)
+    order_lock_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+
     @model_validator(mode="after")
     def pending_outlasts_a_charge(self) -> "Settings":
         if self.payment_pending_seconds <= self.payment_deadline_seconds:

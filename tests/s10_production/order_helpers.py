@@ -1,0 +1,60 @@
+"""Ordering in stage 10's tests: one order through a TestClient, and many at once over HTTP."""
+
+import asyncio
+from collections import Counter
+
+import httpx2
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from ..auth_helpers import ACME, ADMIN_PASSWORD, bearer, stage_module
+from ..payment_helpers import CARD
+
+TOKEN = CARD["card_token"]
+
+
+def order(client, headers: dict, *lines: tuple[str, int]):
+    """POST /orders for (sku, quantity) lines, paid with the test card."""
+    items = [{"sku": sku, "quantity": quantity} for sku, quantity in lines]
+    return client.post("/orders", json={"items": items, "card_token": TOKEN}, headers=headers)
+
+
+def stock_of(client: TestClient, sku: str, tenant: str = "acme") -> int:
+    """The stock as the database holds it (no cache in the way)."""
+    product = stage_module(client, "models").Product
+    with client.app_state["tenants"].get(tenant).sessions() as session:
+        return session.scalar(select(product.stock).where(product.sku == sku))
+
+
+async def admin_headers(client: httpx2.AsyncClient) -> dict:
+    """The demo admin of acme, logged in over HTTP: a user who needs no email confirmed first."""
+    token = await client.post("/token", data={"username": "admin@acme.example", "password": ADMIN_PASSWORD})
+    assert token.status_code == 200, token.text
+    return bearer(token.json()["access_token"])
+
+
+async def set_stock(client: httpx2.AsyncClient, headers: dict, sku: str, stock: int) -> None:
+    product = (await client.get(f"/products/{sku}")).json()
+    changes = {"name": product["name"], "price": product["price"], "stock": stock}
+    response = await client.put(f"/admin/products/{sku}", json=changes, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+async def order_at_once(urls: list[str], count: int, sku: str, stock: int) -> tuple[Counter, list[dict], int]:
+    """Set `sku`'s stock, then send `count` orders for one at the same moment, spread over `urls`.
+
+    Answers how many of each status came back, the 409s' bodies, and the stock left as GET /products shows it.
+    """
+    clients = [httpx2.AsyncClient(base_url=url, headers=ACME, timeout=60) for url in urls]
+    try:
+        headers = await admin_headers(clients[0])
+        await set_stock(clients[0], headers, sku, stock)
+        body = {"items": [{"sku": sku, "quantity": 1}], "card_token": TOKEN}
+        sends = (clients[n % len(clients)].post("/orders", json=body, headers=headers) for n in range(count))
+        responses = await asyncio.gather(*sends)
+        left = (await clients[-1].get(f"/products/{sku}")).json()["stock"]
+    finally:
+        for client in clients:
+            await client.aclose()
+    refusals = [response.json() for response in responses if response.status_code == 409]
+    return Counter(response.status_code for response in responses), refusals, left
