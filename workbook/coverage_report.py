@@ -18,14 +18,13 @@ subprocess (uvicorn, a Celery worker) exercises code that is not counted here.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbook.stages import ROOT, Stage
+from workbook.stages import ROOT, Stage, runs_stage
 
 # The lowest total a stage's tests may reach, in percent (statements and branches
 # together, as `coverage report` counts them): CI fails below it. Set a few points
@@ -66,13 +65,6 @@ class CoverageReport:
         return 100.0 if not branches else 100.0 * (branches - missed) / branches
 
 
-def _is_the_stages(node_id: str, stage: Stage) -> bool:
-    if node_id.startswith(f"tests/{stage.package}/"):
-        return True
-    # Shared tests name the stage in their parameter id, alone or among other ids.
-    return re.search(rf"\[(?:[^\]]*-)?{stage.number}(?:-[^\]]*)?\]$", node_id) is not None
-
-
 def stage_test_ids(stage: Stage) -> list[str]:
     """The node ids of every test that runs the stage's app, as pytest collects them."""
     collected = subprocess.run(
@@ -84,7 +76,7 @@ def stage_test_ids(stage: Stage) -> list[str]:
     node_ids = [line for line in collected.stdout.splitlines() if line.startswith("tests/") and "::" in line]
     if collected.returncode != 0 or not node_ids:
         raise RuntimeError(f"pytest could not collect the tests:\n{collected.stdout[-3000:]}{collected.stderr}")
-    return [node_id for node_id in node_ids if _is_the_stages(node_id, stage)]
+    return [node_id for node_id in node_ids if runs_stage(node_id, stage)]
 
 
 def measure(stage: Stage, tests: list[str] | None = None) -> CoverageReport:
