@@ -8,6 +8,7 @@ listed at the end (and in the --exercise-errors file, which `make check` reads).
 --mutant runs with one planted bug of an exercise whose answer is a test (workbook.mutants).
 --services points the services tier at real PostgreSQL and Redis.
 --browser runs the browser tier (tests marked `browser`), which `make test` leaves out.
+With `--dist loadfile` (`make test`), workbook.scheduling decides which worker runs what, and when.
 --stages 00-07 keeps only the tests and notebook cells of those stages (workbook.stages.runs_stage):
 the workbook's own tooling tests, which name no stage, are left out too.
 """
@@ -77,10 +78,28 @@ def pytest_load_initial_conftests(early_config, parser, args):
 def pytest_configure(config):
     config.addinivalue_line("markers", "services: also run against real PostgreSQL and Redis")
     config.addinivalue_line("markers", "browser: drives a real Chromium; runs only with --browser")
+    cache = getattr(config, "cache", None)
+    if _spread_by_workbook(config) and not hasattr(config, "workerinput") and cache is not None:
+        from workbook.scheduling import UnitTimer
+
+        config.pluginmanager.register(UnitTimer(cache), "workbook-unit-timer")
 
 
-# First: pytest-xdist may append a group name to node ids, and runs_stage reads them as pytest made them.
-@pytest.hookimpl(tryfirst=True)
+def _spread_by_workbook(config) -> bool:
+    # xdist's option; without xdist (`make check`) there is none.
+    return getattr(config.option, "dist", "no") == "loadfile"
+
+
+# Before xdist's own answer (the first answer is the one taken); optional: `make check` runs without xdist.
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if _spread_by_workbook(config):
+        from workbook.scheduling import StageUnitScheduling
+
+        return StageUnitScheduling(config, log)
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     # The browser tier needs a Chromium that a learner's machine may not have, and
     # `make test` must not skip there: it is left out unless --browser asks for it.
@@ -89,6 +108,11 @@ def pytest_collection_modifyitems(config, items):
     if config.getoption("stages"):
         stages = stages_in(config.getoption("stages"))
         _deselect(config, items, lambda item: any(runs_stage(item.nodeid, stage) for stage in stages))
+    cache = getattr(config, "cache", None)
+    if _spread_by_workbook(config) and hasattr(config, "workerinput") and cache is not None:
+        from workbook.scheduling import CACHE_KEY, longest_first
+
+        items[:] = longest_first(items, cache.get(CACHE_KEY, {}))
 
 
 def _deselect(config, items: list, keep) -> None:
