@@ -68,8 +68,14 @@ def bench_test(pytest_args: list[str]) -> None:
     print("Time spent in tests (setup, call and teardown; summed over the workers):")
     _table("by stage (its folder, its notebook, shared tests run on it)", _sums(cases, _stage_of))
     _table("by notebook", {name: seconds for name, seconds in _sums(cases, _file).items() if name.endswith(".ipynb")})
-    _table("by folder or shared test file", _sums(cases, _group))
+    _table(
+        "by test folder or shared test file",
+        {name: t for name, t in _sums(cases, _group).items() if name.startswith("tests")},
+    )
     print(f"  {'all tests':<45} {sum(float(case.get('time', 0)) for case in cases):6.1f} s")
+    for case in cases:
+        if case.find("failure") is not None or case.find("error") is not None:
+            print(f"failed: {_file(case)}::{case.get('name')}")
 
 
 def _children_cpu() -> float:
