@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 WB     := $(BIN)/python -m workbook
 LESSON ?=
+STAGES ?=
 EXERCISE ?=
 N ?=
 VERBOSE ?=
@@ -37,8 +38,8 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 lab: $(BIN)/.installed ## start JupyterLab on the repository, at notebook 00 (works offline)
 	$(WB) lab $(LAB_ARGS)
 
-test: $(BIN)/.installed ## run every stage, exercise, solution and notebook test
-	$(WB) test
+test: $(BIN)/.installed ## run every stage, exercise, solution and notebook test (STAGES=00-07: those stages only)
+	$(WB) test $(if $(STAGES),--stages $(STAGES))
 
 test-services: $(BIN)/.installed ## the services tier, against PostgreSQL and Redis
 	$(WB) test-services
@@ -91,8 +92,8 @@ notebooks: $(BIN)/.installed ## re-execute notebooks and store their outputs (LE
 bench-check: $(BIN)/.installed ## how long `make check` takes, per stage and per exercise
 	$(BIN)/python -m workbook.speed check
 
-bench-test: $(BIN)/.installed ## run `make test` once and show its time per stage and per notebook
-	$(BIN)/python -m workbook.speed test
+bench-test: $(BIN)/.installed ## run `make test` once, show its time per stage and per notebook [STAGES=00-07]
+	$(BIN)/python -m workbook.speed test $(if $(STAGES),--stages $(STAGES))
 
 lock: $(BIN)/.installed ## re-pin packages from pyproject.toml, then regenerate environment.yml
 	$(BIN)/python -m pip install --quiet uv

@@ -5,8 +5,7 @@ LESSON=09`, its own step in .ci/run: it runs every test of the stage, too long f
 import pytest
 
 from workbook import coverage_report
-from workbook.coverage_report import _is_the_stages
-from workbook.stages import get_stage
+from workbook.stages import get_stage, runs_stage
 
 STAGE = get_stage("09")
 
@@ -18,10 +17,11 @@ STAGE = get_stage("09")
         "tests/test_health.py::test_health_names_the_stage[09]",
         "tests/test_token_claims.py::test_an_expired_token_is_refused[09-pyjwt]",
         "tests/test_token_claims.py::test_x[pyjwt-09]",
+        "notebooks/09_testing.ipynb::Cell 3",
     ],
 )
 def test_the_stages_own_tests_and_its_parameter_ids_are_selected(node_id):
-    assert _is_the_stages(node_id, STAGE)
+    assert runs_stage(node_id, STAGE)
 
 
 @pytest.mark.parametrize(
@@ -31,10 +31,12 @@ def test_the_stages_own_tests_and_its_parameter_ids_are_selected(node_id):
         "tests/test_health.py::test_health_names_the_stage[08]",
         "tests/test_token_claims.py::test_x[109]",
         "tests/test_token_claims.py::test_x[a-090]",
+        "notebooks/08_scaling.ipynb::Cell 3",
+        "tests/test_pyramid.py::test_x",
     ],
 )
 def test_other_stages_tests_are_left_out(node_id):
-    assert not _is_the_stages(node_id, STAGE)
+    assert not runs_stage(node_id, STAGE)
 
 
 READS = "tests/s09_testing/test_product_reads.py"

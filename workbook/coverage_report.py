@@ -18,14 +18,14 @@ subprocess (uvicorn, a Celery worker) exercises code that is not counted here.
 from __future__ import annotations
 
 import json
-import re
+import os
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbook.stages import ROOT, Stage
+from workbook.stages import ROOT, Stage, runs_stage
 
 # The lowest total a stage's tests may reach, in percent (statements and branches
 # together, as `coverage report` counts them): CI fails below it. Set a few points
@@ -33,6 +33,9 @@ from workbook.stages import ROOT, Stage
 # Stage 09 measured 91.7% (branches alone 77.0%) over 454 tests when its floor was set.
 FLOORS = {"09": 88.0}
 NOT_MEASURED = ["*/load/*"]
+# The stage's tests need anyio's plugin only; the others installed (nbval, schemathesis,
+# hypothesis, xdist) take seconds to import in every pytest process that loads them.
+ONLY_PLUGINS_USED = ["-p", "anyio", "-p", "no:randomly"]
 
 
 @dataclass(frozen=True)
@@ -66,25 +69,23 @@ class CoverageReport:
         return 100.0 if not branches else 100.0 * (branches - missed) / branches
 
 
-def _is_the_stages(node_id: str, stage: Stage) -> bool:
-    if node_id.startswith(f"tests/{stage.package}/"):
-        return True
-    # Shared tests name the stage in their parameter id, alone or among other ids.
-    return re.search(rf"\[(?:[^\]]*-)?{stage.number}(?:-[^\]]*)?\]$", node_id) is not None
-
-
 def stage_test_ids(stage: Stage) -> list[str]:
     """The node ids of every test that runs the stage's app, as pytest collects them."""
     collected = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests", "--collect-only", "-q", "-p", "no:randomly"],
+        [sys.executable, "-m", "pytest", "tests", "--collect-only", "-q", *ONLY_PLUGINS_USED],
         cwd=ROOT,
+        env=_without_plugin_autoload(),
         capture_output=True,
         text=True,
     )
     node_ids = [line for line in collected.stdout.splitlines() if line.startswith("tests/") and "::" in line]
     if collected.returncode != 0 or not node_ids:
         raise RuntimeError(f"pytest could not collect the tests:\n{collected.stdout[-3000:]}{collected.stderr}")
-    return [node_id for node_id in node_ids if _is_the_stages(node_id, stage)]
+    return [node_id for node_id in node_ids if runs_stage(node_id, stage)]
+
+
+def _without_plugin_autoload() -> dict[str, str]:
+    return {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
 def measure(stage: Stage, tests: list[str] | None = None) -> CoverageReport:
@@ -95,8 +96,9 @@ def measure(stage: Stage, tests: list[str] | None = None) -> CoverageReport:
         coverage = [sys.executable, "-m", "coverage"]
         measuring = ["run", "--branch", f"--data-file={data}", f"--source={stage.directory}"]
         measuring.append(f"--omit={','.join(NOT_MEASURED)}")
-        pytest = ["-m", "pytest", *tests, "-q", "--color=no", "-p", "no:randomly"]
-        ran = subprocess.run([*coverage, *measuring, *pytest], cwd=ROOT, capture_output=True, text=True)
+        pytest = ["-m", "pytest", *tests, "-q", "--color=no", *ONLY_PLUGINS_USED]
+        run = [*coverage, *measuring, *pytest]
+        ran = subprocess.run(run, cwd=ROOT, env=_without_plugin_autoload(), capture_output=True, text=True)
         if not data.exists():
             raise RuntimeError(f"the tests did not run:\n{ran.stdout[-3000:]}{ran.stderr}")
         subprocess.run([*coverage, "json", f"--data-file={data}", "-o", str(report), "-q"], cwd=ROOT, check=True)

@@ -8,6 +8,9 @@ listed at the end (and in the --exercise-errors file, which `make check` reads).
 --mutant runs with one planted bug of an exercise whose answer is a test (workbook.mutants).
 --services points the services tier at real PostgreSQL and Redis.
 --browser runs the browser tier (tests marked `browser`), which `make test` leaves out.
+With `--dist loadfile` (`make test`), workbook.scheduling decides which worker runs what, and when.
+--stages 00-07 keeps only the tests and notebook cells of those stages (workbook.stages.runs_stage):
+the workbook's own tooling tests, which name no stage, are left out too.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pytest
 
 from workbook.exercises import SOURCES, redirect_exercises
 from workbook.mutants import find, plant
+from workbook.stages import runs_stage, stages_in
 
 
 def pytest_addoption(parser):
@@ -52,6 +56,11 @@ def pytest_addoption(parser):
         action="store_true",
         help="run the browser tier: tests marked browser, which drive a real Chromium",
     )
+    group.addoption(
+        "--stages",
+        metavar="NN-NN",
+        help="only the tests and notebooks of these stages, e.g. 00-07 or 06,09 (tooling tests are left out)",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -69,17 +78,48 @@ def pytest_load_initial_conftests(early_config, parser, args):
 def pytest_configure(config):
     config.addinivalue_line("markers", "services: also run against real PostgreSQL and Redis")
     config.addinivalue_line("markers", "browser: drives a real Chromium; runs only with --browser")
+    cache = getattr(config, "cache", None)
+    if _spread_by_workbook(config) and not hasattr(config, "workerinput") and cache is not None:
+        from workbook.scheduling import UnitTimer
+
+        config.pluginmanager.register(UnitTimer(cache), "workbook-unit-timer")
+
+
+def _spread_by_workbook(config) -> bool:
+    # xdist's option; without xdist (`make check`) there is none.
+    return getattr(config.option, "dist", "no") == "loadfile"
+
+
+# Before xdist's own answer (the first answer is the one taken); optional: `make check` runs without xdist.
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if _spread_by_workbook(config):
+        from workbook.scheduling import StageUnitScheduling
+
+        return StageUnitScheduling(config, log)
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
     # The browser tier needs a Chromium that a learner's machine may not have, and
     # `make test` must not skip there: it is left out unless --browser asks for it.
-    if config.getoption("browser"):
-        return
-    in_browser = [item for item in items if item.get_closest_marker("browser")]
-    if in_browser:
-        config.hook.pytest_deselected(items=in_browser)
-        items[:] = [item for item in items if not item.get_closest_marker("browser")]
+    if not config.getoption("browser"):
+        _deselect(config, items, lambda item: not item.get_closest_marker("browser"))
+    if config.getoption("stages"):
+        stages = stages_in(config.getoption("stages"))
+        _deselect(config, items, lambda item: any(runs_stage(item.nodeid, stage) for stage in stages))
+    cache = getattr(config, "cache", None)
+    if _spread_by_workbook(config) and hasattr(config, "workerinput") and cache is not None:
+        from workbook.scheduling import CACHE_KEY, longest_first
+
+        items[:] = longest_first(items, cache.get(CACHE_KEY, {}))
+
+
+def _deselect(config, items: list, keep) -> None:
+    left_out = [item for item in items if not keep(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if keep(item)]
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -2,6 +2,7 @@
 
     python -m workbook.speed check   # `make check` for each stage, and for each exercise alone
     python -m workbook.speed test    # `make test` once, then its time by stage and by notebook
+    python -m workbook.speed test --stages 00-07   # the same for some stages only
 
 These measure, they do not judge: a learner should get an answer from
 `make check LESSON=NN EXERCISE=id` within about 3 seconds, and no notebook
@@ -12,6 +13,8 @@ running); the tables mark what is over.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -21,10 +24,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from workbook.cli import NBVAL, PARALLEL
-from workbook.stages import ROOT, load_stages
+from workbook.stages import ROOT, load_stages, runs_stage
 
 CHECK_TARGET = 3.0  # seconds for one exercise
 NOTEBOOK_TARGET = 20.0  # seconds for one notebook
+STAGES = load_stages()
 
 
 def _seconds(command: list[str]) -> float:
@@ -45,27 +49,68 @@ def bench_check() -> None:
 
 
 def bench_test(pytest_args: list[str]) -> None:
+    """Run `make test` once (pytest arguments added, `--stages 00-07` say) and print where the time went."""
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "report.xml"
         command = [sys.executable, "-m", "pytest", "tests", "notebooks", *NBVAL, *PARALLEL, "-q"]
         command += [f"--junitxml={report}", "-o", "junit_family=xunit1", *pytest_args]
+        load_before, cpu_before = os.getloadavg()[0], _children_cpu()
         started = time.perf_counter()
         status = subprocess.run(command, cwd=ROOT, capture_output=True).returncode
         wall = time.perf_counter() - started
-        totals: dict[str, float] = defaultdict(float)
-        for case in ET.parse(report).getroot().iter("testcase"):
-            totals[_group(case.get("file") or case.get("classname") or "")] += float(case.get("time", 0))
-    print(f"make test: {wall:.0f} s wall, pytest exit status {status}")
-    print("Time spent in each group's tests (setup, call and teardown; summed over the workers):")
-    for group in sorted(totals):
-        over = "  over the 20 s target" if group.startswith("notebooks/") and totals[group] > NOTEBOOK_TARGET else ""
-        print(f"  {group:<45} {totals[group]:6.1f} s{over}")
+        # Every process the run started (workers, kernels, servers, child pytests) once it has ended.
+        cpu = _children_cpu() - cpu_before
+        cases = list(ET.parse(report).getroot().iter("testcase"))
+    print(f"make test: {wall:.0f} s wall, {cpu:.0f} s of CPU (user and system), pytest exit status {status}")
+    print(
+        f"load average (1 minute) before: {load_before:.1f}, after: {os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores"
+    )
+    print("Time spent in tests (setup, call and teardown; summed over the workers):")
+    _table("by stage (its folder, its notebook, shared tests run on it)", _sums(cases, _stage_of))
+    _table("by notebook", {name: seconds for name, seconds in _sums(cases, _file).items() if name.endswith(".ipynb")})
+    _table(
+        "by test folder or shared test file",
+        {name: t for name, t in _sums(cases, _group).items() if name.startswith("tests")},
+    )
+    print(f"  {'all tests':<45} {sum(float(case.get('time', 0)) for case in cases):6.1f} s")
+    for case in cases:
+        if case.find("failure") is not None or case.find("error") is not None:
+            print(f"failed: {_file(case)}::{case.get('name')}")
 
 
-def _group(file: str) -> str:
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _sums(cases: list[ET.Element], key) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    for case in cases:
+        totals[key(case)] += float(case.get("time", 0))
+    return totals
+
+
+def _table(title: str, totals: dict[str, float]) -> None:
+    print(f" {title}:")
+    for name in sorted(totals):
+        slow = name.endswith(".ipynb") and totals[name] > NOTEBOOK_TARGET
+        print(f"  {name:<45} {totals[name]:6.1f} s{'  over the 20 s target' if slow else ''}")
+
+
+def _file(case: ET.Element) -> str:
+    return case.get("file") or case.get("classname") or ""
+
+
+def _stage_of(case: ET.Element) -> str:
+    node_id = f"{_file(case)}::{case.get('name', '')}"
+    named = [stage.number for stage in STAGES if runs_stage(node_id, stage)]
+    return f"stage {named[0]}" if named else "the workbook's tooling (no stage)"
+
+
+def _group(case: ET.Element) -> str:
     # tests/s04_celery/test_worker.py -> tests/s04_celery; a notebook and a top-level test file stand alone.
-    parts = Path(file).parts
-    return "/".join(parts[:2]) if len(parts) > 2 else file
+    parts = Path(_file(case)).parts
+    return "/".join(parts[:2]) if len(parts) > 2 else _file(case)
 
 
 def main(argv: list[str] | None = None) -> int:

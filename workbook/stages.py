@@ -8,6 +8,7 @@ lists of their own.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,26 @@ def get_stage(number: str | int, root: Path = ROOT) -> Stage:
             return stage
     known = ", ".join(s.number for s in stages)
     raise LookupError(f"there is no stage {number!r} (stages: {known})")
+
+
+def runs_stage(node_id: str, stage: Stage) -> bool:
+    """Whether the pytest item `node_id` tests `stage`: a test in its folder, a cell of its
+    notebook, or a shared test whose parameter id names the stage, alone or among other ids
+    (`test_x[09]`, `test_x[09-pyjwt]`). A test that names no stage (the workbook's own
+    tooling) runs no stage."""
+    if node_id.startswith((f"tests/{stage.package}/", f"{stage.notebook}::")):
+        return True
+    return re.search(rf"\[(?:[^\]]*-)?{stage.number}(?:-[^\]]*)?\]$", node_id) is not None
+
+
+def stages_in(wanted: str, root: Path = ROOT) -> list[Stage]:
+    """The stages `wanted` names: "00-07" (a range, both ends included), "06,09", or both mixed."""
+    numbers: set[str] = set()
+    for part in wanted.split(","):
+        first, _, last = part.strip().partition("-")
+        low, high = get_stage(first, root).number, get_stage(last or first, root).number
+        numbers |= {stage.number for stage in load_stages(root) if low <= stage.number <= high}
+    return [stage for stage in load_stages(root) if stage.number in numbers]
 
 
 def previous_stage(stage: Stage, root: Path = ROOT) -> Stage | None:
