@@ -24,6 +24,7 @@ from .routes import (
     health,
     payments,
     pool_health,
+    probes,
     products,
     profile_images,
     tasks,
@@ -48,6 +49,7 @@ register_error_handlers(app)
 app.add_middleware(LabelRequests)
 
 app.include_router(health.router)
+app.include_router(probes.router)
 app.include_router(pool_health.router)
 app.include_router(cache_health.router)
 app.include_router(products.router)
