@@ -181,16 +181,19 @@ def _wait_for_exit(process: subprocess.Popen) -> float:
 async def _knock_until(exited: asyncio.Task, url: str) -> tuple[int, int]:
     """Open a new connection every 50 ms until the process has exited: how many were refused, and answered."""
     refused = answered = 0
-    while not exited.done():
-        try:
-            async with httpx2.AsyncClient(base_url=url, timeout=2) as newcomer:
-                await newcomer.get("/health/live")
-            answered += 1
-        except httpx2.ConnectError:
-            refused += 1
-        except httpx2.TransportError:
-            pass  # accepted, then closed unanswered: neither refused nor answered
-        await asyncio.wait([exited], timeout=0.05)
+    # No connection kept alive: each request opens a new one.
+    async with httpx2.AsyncClient(
+        base_url=url, timeout=2, limits=httpx2.Limits(max_keepalive_connections=0)
+    ) as newcomers:
+        while not exited.done():
+            try:
+                await newcomers.get("/health/live")
+                answered += 1
+            except httpx2.ConnectError:
+                refused += 1
+            except httpx2.TransportError:
+                pass  # accepted, then closed unanswered: neither refused nor answered
+            await asyncio.wait([exited], timeout=0.05)
     return refused, answered
 
 
