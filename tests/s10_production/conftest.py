@@ -3,6 +3,9 @@ provider, shop, ...) are the ones the later stages share (tests/auth_fixtures.py
 tests/scaling_fixtures.py); the tests those stages share are the top-level test_*.py modules,
 which find this stage in the index themselves."""
 
+import socket
+from collections.abc import Iterator
+
 import pytest
 
 from workbook.stages import get_stage
@@ -15,3 +18,20 @@ STAGE = stage_app_for(get_stage("10"))
 @pytest.fixture
 def stage_app() -> StageApp:
     return STAGE
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections (the kernel completes them) and never answers a byte: a hung server."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield listener.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port where nothing listens: connecting is refused at once, as with a stopped server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -7,7 +7,6 @@ that nobody reads), or one where nothing listens. With --services the rest is Po
 """
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,23 +21,6 @@ DEADLINE = 0.5  # each check's deadline in these tests, seconds
 # Far more than a deadline, far less than "hung": the probe's answer time must stay under it.
 BOUND = 4.0
 RABBITMQ = os.environ.get("WORKBOOK_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections (the kernel completes them) and never answers a byte."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(64)
-        yield listener.getsockname()[1]
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A port where nothing listens: connecting is refused at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
