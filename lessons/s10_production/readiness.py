@@ -76,7 +76,8 @@ class InThread:
     async def __call__(self) -> object:
         if self.running is not None and not self.running.done():
             raise CheckFailed("the previous check has not returned yet")
-        self.running = future = Future()
+        future: Future[object] = Future()
+        self.running = future
         threading.Thread(target=self._run, args=(future,), name=f"ready-{self.name}", daemon=True).start()
         # Cancelled here (the deadline), the wait ends; the thread runs on until its call returns.
         return await asyncio.wrap_future(future)
