@@ -4,7 +4,7 @@ A load balancer (or Kubernetes' readinessProbe) asks GET /health/ready every few
 seconds and sends requests only to the processes that answer 200. Three things a
 request may need are checked: the database (`SELECT 1`), Redis (PING) and the
 Celery broker (a connection to it). They run concurrently, so the probe takes as
-long as the slowest check, and each has a deadline of its own (settings.py), so a
+long as the slowest check, and each has a deadline of its own (health_settings.py), so a
 dependency that hangs is named as failed instead of hanging the probe.
 
 A deadline on the event loop only stops the waiting. An `await` that is cancelled

@@ -12,10 +12,12 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .health_settings import HealthSettings
 from .retrying import longest_attempt_seconds
 
 
-class Settings(BaseSettings):
+# The readiness checks' deadlines and the shutdown's grace are declared in health_settings.py.
+class Settings(HealthSettings, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WORKBOOK_")
 
     app_name: str = "Storefront API"
@@ -182,31 +184,6 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"payment_pending_seconds ({self.payment_pending_seconds}) must exceed"
                 f" payment_deadline_seconds ({self.payment_deadline_seconds})"
-            )
-        return self
-
-    # --- Health checks and shutdown (readiness.py, routes/probes.py) ---
-    # The longest each readiness check may take before it counts as failed. They run
-    # at once, so the probe takes about the longest of the three: under a second, the
-    # timeout Kubernetes gives a probe by default, or it would count the probe itself as failed.
-    ready_database_timeout_seconds: float = Field(default=0.8, gt=0, le=10)
-    ready_redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
-    ready_broker_timeout_seconds: float = Field(default=0.8, gt=0, le=10)
-    # After SIGTERM, how long uvicorn lets the requests in flight finish before it cancels
-    # them (its timeout_graceful_shutdown, whole seconds). The app cannot set its own
-    # server's options: `make serve` reads this one and passes it on. Longer than the
-    # longest request (a charge, checked below); shorter than what the supervisor allows
-    # before SIGKILL (Kubernetes' terminationGracePeriodSeconds is 30 by default), or the
-    # lifespan's clean-up never runs.
-    shutdown_grace_seconds: int = Field(default=20, ge=1)
-
-    @model_validator(mode="after")
-    def grace_outlasts_a_charge(self) -> "Settings":
-        if self.shutdown_grace_seconds <= self.payment_deadline_seconds:
-            raise ValueError(
-                f"shutdown_grace_seconds ({self.shutdown_grace_seconds}) must exceed"
-                f" payment_deadline_seconds ({self.payment_deadline_seconds}): a charge in flight"
-                " at shutdown would be cancelled after the card was debited"
             )
         return self
 
