@@ -96,6 +96,21 @@ def test_a_hung_redis_is_named_within_its_deadline(redis_hung):
     assert redis_hung.get("/health/live").status_code == 200, "liveness: still 200"
 
 
+def test_the_checks_run_at_once(probe_env, stage_app, monkeypatch, silent_port):
+    # Redis and the broker both hung, each with a 1.5 s deadline: one after the other would take 3 s.
+    monkeypatch.setenv("WORKBOOK_READY_REDIS_TIMEOUT_SECONDS", "1.5")
+    monkeypatch.setenv("WORKBOOK_READY_BROKER_TIMEOUT_SECONDS", "1.5")
+    hung = {
+        "redis_url": f"redis://127.0.0.1:{silent_port}/0",
+        "product_cache_broadcast": "false",
+        "broker_url": f"amqp://guest:guest@127.0.0.1:{silent_port}//",
+    }
+    for client in served(stage_app, monkeypatch, **hung):
+        response, took = timed_get(client, "/health/ready")
+        assert sorted(response.json()["failed"]) == ["broker", "redis"], response.text
+        assert took < 2.7, f"the probe took {took:.2f} s: the two waits overlap, so about 1.5 s, not 3"
+
+
 def test_a_stopped_redis_is_named_at_once(probe_env, stage_app, monkeypatch, closed_port):
     for client in served(
         stage_app, monkeypatch, redis_url=f"redis://127.0.0.1:{closed_port}/0", product_cache_broadcast="false"
