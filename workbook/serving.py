@@ -48,6 +48,29 @@ def proxy_arguments(app: str) -> list[str]:
     return []
 
 
+def shutdown_grace(app: str) -> int | None:
+    """A stage's `shutdown_grace_seconds` setting: how long uvicorn may wait for the requests in flight.
+
+    After SIGTERM uvicorn stops accepting connections and waits for the requests in
+    flight; left alone, it waits with no limit, until the supervisor's SIGKILL ends
+    the wait and the lifespan's clean-up with it. The app cannot set its own server's
+    options, so whatever starts the server reads the setting and passes it on.
+    None for a stage without the setting.
+    """
+    package = app.partition(":")[0].rpartition(".")[0]
+    try:
+        settings_module = importlib.import_module(f"{package}.settings")
+    except ModuleNotFoundError:
+        return None
+    return getattr(settings_module.Settings(), "shutdown_grace_seconds", None)
+
+
+def shutdown_arguments(app: str) -> list[str]:
+    """`shutdown_grace` as uvicorn's command-line option, for a server started as a process."""
+    grace = shutdown_grace(app)
+    return [] if grace is None else ["--timeout-graceful-shutdown", str(grace)]
+
+
 @contextmanager
 def running(app: str, port: int | None = None, **options: Any) -> Iterator[str]:
     """Run `app` (an import string such as "lessons.s00_orientation.main:app") with

@@ -38,7 +38,7 @@ import httpx2
 from workbook.broker import embedded_broker
 from workbook.mail_server import MAILBOX, MailServer
 from workbook.payment_provider import PaymentProvider, has_payments, payment_env, provider_from_environment
-from workbook.serving import free_port, proxy_arguments
+from workbook.serving import free_port, proxy_arguments, shutdown_arguments, shutdown_grace
 from workbook.stages import ROOT, Stage
 
 
@@ -54,6 +54,7 @@ class Service:
     process: subprocess.Popen
     lines: list[str] = field(default_factory=list)
     pumping: threading.Thread | None = None
+    grace: float = 10  # seconds from SIGTERM to SIGKILL
 
     def pump(self, echo: Callable[[str], None] | None) -> None:
         assert self.process.stdout is not None
@@ -63,9 +64,9 @@ class Service:
             if echo:
                 echo(f"[{self.name}] {line}")
 
-    def stop(self, grace: float = 10) -> None:
+    def stop(self) -> None:
         """SIGTERM to the whole process group; SIGKILL whatever is still there after `grace` seconds."""
-        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5)):
+        for sig, wait in ((signal.SIGTERM, self.grace), (signal.SIGKILL, 5)):
             try:
                 os.killpg(self.process.pid, sig)
             except ProcessLookupError:
@@ -244,9 +245,12 @@ def running_stack(
         services["beat"] = _start("beat", beat_command, env, echo)
         app_command = [
             sys.executable, "-m", "uvicorn", stage.app, "--host", host, "--port", str(port), "--log-level", "info",
-            *proxy_arguments(stage.app),
+            *proxy_arguments(stage.app), *shutdown_arguments(stage.app),
         ]  # fmt: skip
         services["app"] = _start("app", app_command, env, echo)
+        grace = shutdown_grace(stage.app)
+        if grace is not None:  # SIGKILL only after uvicorn's own wait for the requests in flight is over
+            services["app"].grace = grace + 5
         app_url = f"http://{host}:{port}"
         _wait_for(lambda: _answers(f"{app_url}/health"), services["app"], "app")
         yield Stack(stage, app_url, mail, env, services, payments)

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from .api_docs import serve_docs_offline
 from .correlation import CorrelateRequests
 from .errors import register_error_handlers
-from .exercises import log_context, order_cancellation, stock_quote
+from .exercises import log_context, order_cancellation, provider_check, stock_quote
 from .problems import PROBLEM_RESPONSES
 from .request_labels import LabelRequests
 from .resources import lifespan
@@ -28,6 +28,7 @@ from .routes import (
     orders,
     payments,
     pool_health,
+    probes,
     products,
     profile_images,
     tasks,
@@ -57,6 +58,7 @@ app.add_middleware(LabelRequests)
 app.add_middleware(CorrelateRequests)
 
 app.include_router(health.router)
+app.include_router(probes.router)
 app.include_router(pool_health.router)
 app.include_router(cache_health.router)
 app.include_router(products.router)
@@ -73,6 +75,7 @@ app.include_router(orders.router)
 # Your exercise routes. Until you write them, calling them answers 500 (NotImplementedError).
 app.include_router(log_context.router)
 app.include_router(order_cancellation.router)
+app.include_router(provider_check.router)
 app.include_router(stock_quote.router)
 # Starlette types a handler as taking any Exception; this one reads NotEnoughStock's own fields.
 app.add_exception_handler(stock_quote.NotEnoughStock, stock_quote.not_enough_stock)  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from .permissions import PermissionCache
 from .pool_sizing import pool_options, refuse_oversized_pool
 from .pool_watch import PoolWatch, WaitCountingPool
 from .product_cache import ProductCaches, product_caches
+from .readiness import ReadinessChecks
 from .redis_client import create_redis
 from .revocation import TokenRevocation
 from .roles import seed_role_permissions
@@ -76,6 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             "metrics": metrics_registry(pool),
             "product_caches": await open_product_caches(settings, redis, cleanup),
             "http": open_http_client(settings, cleanup),
+            "readiness": ReadinessChecks(pool, redis, settings),
         }
 
 

@@ -12,10 +12,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .health_settings import HealthSettings
 from .retrying import longest_attempt_seconds
 
 
-class Settings(BaseSettings):
+class Settings(HealthSettings, BaseSettings):  # readiness deadlines, shutdown grace: health_settings.py
     model_config = SettingsConfigDict(env_prefix="WORKBOOK_")
 
     app_name: str = "Storefront API"
@@ -27,8 +28,7 @@ class Settings(BaseSettings):
     # WORKBOOK_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
     database_url: str = "sqlite://"
     sql_echo: bool = False
-    # The app's own log lines from this level up (JSON, logging_config.py); DEBUG adds
-    # each SQL statement's duration (sql_timing.py). Libraries log from INFO up.
+    # The app's JSON lines from this level up; DEBUG adds SQL timings (sql_timing.py). Libraries: INFO up.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # None runs an in-process fake Redis, so there is nothing to install either.
     # Point it at a server with WORKBOOK_REDIS_URL=redis://127.0.0.1:6379/0
@@ -178,7 +178,6 @@ class Settings(BaseSettings):
     # checked below), and how long its answer is kept for retries.
     payment_pending_seconds: int = Field(default=30, ge=1)
     payment_result_seconds: int = Field(default=86_400, ge=1)
-
     # A product's lock (product_locks.py): its TTL, if its holder dies, and the longest an order waits for it.
     order_lock_seconds: float = Field(default=5.0, gt=0, le=60)
     order_lock_wait_seconds: float = Field(default=2.0, ge=0, le=30)

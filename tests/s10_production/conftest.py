@@ -4,6 +4,7 @@ tests/scaling_fixtures.py); the tests those stages share are the top-level test_
 which find this stage in the index themselves."""
 
 import logging
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -31,3 +32,20 @@ def forget_json_logging() -> Iterator[None]:
         root.removeHandler(handler)
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections (the kernel completes them) and never answers a byte: a hung server."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield listener.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port where nothing listens: connecting is refused at once, as with a stopped server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
