@@ -163,13 +163,17 @@ async def _pay(client: httpx2.AsyncClient, headers: dict[str, str], latency: flo
 
 
 async def _held_by_provider(provider: PaymentProvider, requests: int, payments: list[asyncio.Task]) -> int:
-    """Wait until the provider is working on every payment; how many it holds."""
+    """Wait until the provider is working on every payment; how many it holds.
+
+    Counted by the charges it recorded, not the calls it received: it records a charge
+    once it has read the call's body, and only then starts the latency.
+    """
     deadline = time.monotonic() + 30
-    while provider.ledger.calls < requests:
+    while provider.charges_made < requests:
         if time.monotonic() > deadline or all(payment.done() for payment in payments):
-            raise RuntimeError(f"only {provider.ledger.calls} of {requests} payments reached the provider")
+            raise RuntimeError(f"only {provider.charges_made} of {requests} payments reached the provider")
         await asyncio.sleep(0.01)
-    return provider.ledger.calls
+    return provider.charges_made
 
 
 def _wait_for_exit(process: subprocess.Popen) -> float:
