@@ -1,28 +1,22 @@
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
-import psycopg
 import pytest
-import redis
 from celery.result import EagerResult
 from fastapi.testclient import TestClient
-from psycopg import sql
-from sqlalchemy import make_url
 
 from lessons.s04_celery.dependencies import get_welcome_queue
 from lessons.s04_celery.main import app
 from lessons.s04_celery.settings import get_settings
 from lessons.s04_celery.tasks import send_welcome_email
 from lessons.s04_celery.worker import celery_app, worker_resources
-from workbook.doctor import service_urls
 from workbook.mail_server import MailServer, messages, read_message
-from workbook.stack import Stack, running_stack
+from workbook.stack import Stack
 from workbook.stages import get_stage
 
+from ..stack_tiers import stack_on
 from ..stage_apps import StageApp
 
 ACME = {"X-Tenant-ID": "acme"}
@@ -126,36 +120,10 @@ def stack(request, tmp_path_factory) -> Iterator[Stack]:
     same tests run on the real Redis of WORKBOOK_TEST_REDIS_URL and a fresh
     PostgreSQL database.
     """
-    mailbox = tmp_path_factory.mktemp("mailbox")
-    if not request.config.getoption("services"):
-        with running_stack(get_stage("04"), mailbox=mailbox, extra_env=FAST_RETRIES) as running:
-            yield running
-        return
-    redis_url = service_urls()[1]
-    server = redis.Redis.from_url(redis_url)
-    server.flushdb()
-    with postgres_database() as database_url:
-        with running_stack(
-            get_stage("04"), mailbox=mailbox, extra_env=FAST_RETRIES, redis_url=redis_url, database_url=database_url
-        ) as running:
-            yield running
-    server.flushdb()
-    server.close()
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database that the worker process and the app share for a module."""
-    server = make_url(service_urls()[0])
-    name = f"workbook_{uuid.uuid4().hex[:12]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with stack_on(
+        request.config.getoption("services"), get_stage("04"), tmp_path_factory.mktemp("mailbox"), FAST_RETRIES
+    ) as running:
+        yield running
 
 
 def wait_for_state(

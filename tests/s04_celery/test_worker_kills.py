@@ -29,7 +29,8 @@ from workbook.mail_server import messages, read_message
 from workbook.stack import Stack, running_stack
 from workbook.stages import ROOT, get_stage
 
-from .conftest import FAST_RETRIES, mail_to, postgres_database
+from ..stack_tiers import postgres_database
+from .conftest import FAST_RETRIES, mail_to
 
 pytestmark = pytest.mark.services
 

@@ -13,16 +13,14 @@ from collections.abc import Iterator
 
 import httpx2
 import pytest
-import redis
 
-from workbook.doctor import service_urls
 from workbook.mail_server import messages, read_message
-from workbook.stack import Stack, running_stack
+from workbook.stack import Stack
 from workbook.stages import get_stage
 
 from ..auth_helpers import ACME, ADMIN_PASSWORD, bearer
 from ..payment_helpers import CARD
-from ..s09_testing.e2e.conftest import postgres_database
+from ..stack_tiers import parametrize_tiers, stack_on
 from .log_lines import events, json_lines
 
 HEADER = "X-Correlation-ID"
@@ -31,28 +29,14 @@ QUIET_DEBUG = {"WORKBOOK_LOG_LEVEL": "DEBUG", "WORKBOOK_WELCOME_RELAY_SECONDS": 
 
 
 def pytest_generate_tests(metafunc):
-    if "stack" in metafunc.fixturenames:
-        real = metafunc.config.getoption("services")
-        metafunc.parametrize("stack", ["embedded", "services"] if real else ["embedded"], indirect=True, scope="module")
+    parametrize_tiers(metafunc)
 
 
 @pytest.fixture(scope="module")
 def stack(request, tmp_path_factory) -> Iterator[Stack]:
     mailbox = tmp_path_factory.mktemp("mailbox")
-    if request.param == "embedded":
-        with running_stack(get_stage("10"), mailbox=mailbox, extra_env=QUIET_DEBUG) as running:
-            yield running
-        return
-    server = redis.Redis.from_url(service_urls()[1])
-    server.flushdb()
-    with postgres_database() as database_url:
-        with running_stack(
-            get_stage("10"), mailbox=mailbox, extra_env=QUIET_DEBUG, redis_url=service_urls()[1],
-            database_url=database_url,
-        ) as running:  # fmt: skip
-            yield running
-    server.flushdb()
-    server.close()
+    with stack_on(request.param == "services", get_stage("10"), mailbox, QUIET_DEBUG) as running:
+        yield running
 
 
 def wait_for(check, what: str, timeout: float = 30):
