@@ -16,11 +16,9 @@ from workbook.stack import Stack, running_stack
 from workbook.stages import Stage
 
 
-def parametrize_tiers(metafunc) -> None:
-    """From a module's pytest_generate_tests: its `stack` fixture once per tier, the services tier with --services."""
-    if "stack" in metafunc.fixturenames:
-        real = metafunc.config.getoption("services")
-        metafunc.parametrize("stack", ["embedded", "services"] if real else ["embedded"], indirect=True, scope="module")
+def tiers(config) -> list[str]:
+    """The tiers a module's `stack` runs on: the embedded one, and with --services the real services too."""
+    return ["embedded", "services"] if config.getoption("services") else ["embedded"]
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from workbook.stages import get_stage
 
 from ..auth_helpers import ACME, ADMIN_PASSWORD, bearer
 from ..payment_helpers import CARD
-from ..stack_tiers import parametrize_tiers, stack_on
+from ..stack_tiers import stack_on, tiers
 from .log_lines import events, json_lines
 
 HEADER = "X-Correlation-ID"
@@ -29,7 +29,8 @@ QUIET_DEBUG = {"WORKBOOK_LOG_LEVEL": "DEBUG", "WORKBOOK_WELCOME_RELAY_SECONDS": 
 
 
 def pytest_generate_tests(metafunc):
-    parametrize_tiers(metafunc)
+    if "stack" in metafunc.fixturenames:
+        metafunc.parametrize("stack", tiers(metafunc.config), indirect=True, scope="module")
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,12 @@ from workbook.mail_server import messages, read_message
 from workbook.stack import Stack
 from workbook.stages import get_stage
 
-from ...stack_tiers import parametrize_tiers, stack_on
+from ...stack_tiers import stack_on, tiers
 
 
 def pytest_generate_tests(metafunc):
-    parametrize_tiers(metafunc)
+    if "stack" in metafunc.fixturenames:
+        metafunc.parametrize("stack", tiers(metafunc.config), indirect=True, scope="module")
 
 
 @pytest.fixture(scope="module")
