@@ -8,6 +8,7 @@ exposes, so a stage added later is tested without a new file.
 """
 
 import importlib
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -107,3 +108,15 @@ def count_rows(client: TestClient, model, tenant: str = "acme") -> int:
     """Count the rows of a table in one tenant's schema, straight from the app's database."""
     with client.app_state["tenants"].get(tenant).sessions() as session:
         return session.scalar(select(func.count()).select_from(model))
+
+
+def stop_supervisor(process: subprocess.Popen) -> None:
+    """Stop `uvicorn --workers N` (which stops its workers on SIGTERM), killing it if it will not go."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()

@@ -11,9 +11,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -21,9 +18,11 @@ from psycopg import sql
 from sqlalchemy import make_url
 
 from lessons.s07_authorization.roles import DEFAULT_PERMISSIONS
-from workbook.doctor import service_urls
 from workbook.serving import free_port
 from workbook.stages import ROOT, get_stage
+
+from .stack_tiers import postgres_database
+from .stage_apps import stop_supervisor
 
 pytestmark = pytest.mark.services
 
@@ -41,28 +40,10 @@ READY, FAILED = "Application startup complete.", "Application startup failed."
 
 
 @pytest.fixture
-def postgres(services) -> str:
+def postgres(services) -> None:
+    """Skips the test without --services: the race is between processes on one database server."""
     if not services:
         pytest.skip("several processes on one database: PostgreSQL only (make test-services)")
-    return service_urls()[0]
-
-
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[tuple[str, str]]:
-    """A new, empty database; yields its SQLAlchemy URL and a psycopg URL for the checks."""
-    server = make_url(server_url)
-    name = f"workbook_start_{uuid.uuid4().hex[:10]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield (
-            server.set(database=name).render_as_string(hide_password=False),
-            server.set(drivername="postgresql", database=name).render_as_string(hide_password=False),
-        )
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def start_workers(app: str, database_url: str, timeout: float = 120) -> list[str]:
@@ -86,13 +67,7 @@ def start_workers(app: str, database_url: str, timeout: float = 120) -> list[str
             if started == PROCESSES or any(FAILED in line for line in lines) or time.monotonic() > deadline:
                 break
     finally:
-        process.terminate()  # uvicorn's supervisor stops its workers on SIGTERM
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        stop_supervisor(process)
     return lines
 
 
@@ -107,7 +82,8 @@ def test_several_processes_start_together_on_a_fresh_database(postgres, stage_nu
     stage = get_stage(stage_number)
     failures = []
     for round_number in range(ROUNDS):
-        with fresh_database(postgres) as (database_url, psycopg_url):
+        with postgres_database() as database_url:
+            psycopg_url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
             lines = start_workers(stage.app, database_url)
             if sum(READY in line for line in lines) != PROCESSES:
                 failures.append(f"round {round_number}:\n" + "\n".join(lines[-30:]))

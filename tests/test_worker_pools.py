@@ -15,7 +15,7 @@ from sqlalchemy import make_url
 from workbook.serving import free_port
 from workbook.stages import ROOT
 
-from .stage_apps import stage_app_fixture
+from .stage_apps import stage_app_fixture, stop_supervisor
 
 stage_app = stage_app_fixture("/health/pool")
 
@@ -73,13 +73,7 @@ def test_each_worker_process_has_its_own_pool(postgres_url, stage_app):
         psycopg_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
         by_process = connections_by_process(psycopg_url, url.database)
     finally:
-        process.terminate()  # uvicorn's supervisor stops its workers on SIGTERM
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        stop_supervisor(process)
     # Each worker started with its own engine: its pool keeps the connections start-up opened.
     assert len(by_process) == WORKERS, f"one application_name per worker process: {by_process}"
     assert f"storefront-{process.pid}" not in by_process, "the supervisor itself opens no pool"
