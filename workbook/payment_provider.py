@@ -17,7 +17,9 @@ that answer 503 and charge nothing) can be changed while it runs; `make serve`
 reads them from PROVIDER_LATENCY_SECONDS and PROVIDER_FAILURE_RATE. A charge is
 recorded BEFORE the latency, as a real provider commits before its answer
 travels back: a client that gives up waiting has still been charged, and only
-the idempotency key makes its retry safe.
+the idempotency key makes its retry safe. `hold_answers()` keeps every answer
+back, after its charge, until `release_answers()`: a drill that must know the
+work still to do (workbook/shutdown_drill.py) decides when it ends.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class PaymentProvider:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._certificates: tuple[Path, Path] | None = None
+        self._answers_flow = threading.Event()
+        self._answers_flow.set()
         self.app = Starlette(
             routes=[Route("/v1/charges", self.create_charge, methods=["POST"]), Route("/v1/stats", self.stats)]
         )
@@ -142,11 +146,20 @@ class PaymentProvider:
             return problem(503, "provider_unavailable")
         charge, made_now = self.ledger.charge(key, amount, currency, card_token)
         await asyncio.sleep(self.latency)
+        if not self._answers_flow.is_set():
+            await asyncio.to_thread(self._answers_flow.wait)
         return JSONResponse(charge, status_code=201 if made_now else 200)
 
     async def stats(self, request: Request) -> JSONResponse:
         self.note_connection(request)
         return JSONResponse({"charges": self.charges_made, "calls": self.ledger.calls, "connections": self.connections})
+
+    def hold_answers(self) -> None:
+        """From now on, each charge is made but not answered until `release_answers()`."""
+        self._answers_flow.clear()
+
+    def release_answers(self) -> None:
+        self._answers_flow.set()
 
     def reset(self) -> None:
         """Forget every charge and connection (the server keeps running)."""
@@ -190,6 +203,7 @@ class PaymentProvider:
         return self
 
     def stop(self) -> None:
+        self.release_answers()  # no answer left waiting in a thread
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=10)

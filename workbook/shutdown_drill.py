@@ -1,10 +1,12 @@
 """A shutdown under load, measured: SIGTERM to a stage's server while payments are in flight.
 
 `shutdown_drill(stage)` serves the stage under uvicorn in a process of its own,
-with the fake payment provider (workbook/payment_provider.py) answering each charge
-after `latency` seconds. It logs in as the demo admin, puts `requests` payments in
-flight, and once the provider holds every one of them sends the signal. Meanwhile
-it keeps opening new connections, until the process has exited, and counts:
+with the fake payment provider (workbook/payment_provider.py) behind it. It logs in
+as the demo admin and puts `requests` payments in flight. The provider makes each
+charge and holds its answer back; once it holds every one, the drill sends the
+signal and lets the answers go `work` seconds later. So the work still to do at the
+signal is `work` seconds, however slowly a busy machine got the payments there.
+Meanwhile it keeps opening new connections, until the process has exited, and counts:
 
 - in flight: payments the provider was working on when the signal went;
 - succeeded: of those, answered 201; failed: answered with an error status;
@@ -68,33 +70,41 @@ async def shutdown_drill(
     stage: Stage,
     *,
     requests: int = 8,
-    latency: float = 1.0,
+    work: float = 1.0,
     grace: int | None = None,
     send: signal.Signals = signal.SIGTERM,
 ) -> DrillResult:
-    """Serve `stage`, put `requests` payments of `latency` seconds in flight, `send` the signal, count."""
+    """Serve `stage`, put `requests` payments in flight, `send` the signal, answer them `work` s later, count."""
     # As typed by hand (uvicorn ... --timeout-graceful-shutdown 1), or as `make serve` passes the setting.
     grace_arguments = shutdown_arguments(stage.app) if grace is None else ["--timeout-graceful-shutdown", str(grace)]
     with tempfile.TemporaryDirectory(prefix="workbook-drill-") as scratch:
-        with PaymentProvider(Path(scratch) / "provider", latency=latency) as provider:
-            process, url = _serve(stage, Path(scratch), provider, latency, grace_arguments)
+        with PaymentProvider(Path(scratch) / "provider") as provider:
+            process, url = _serve(stage, Path(scratch), provider, work, grace_arguments)
             try:
-                result = await _drive(process, url, Path(scratch) / "app.log", provider, requests, send)
+                result = await _drive(process, url, Path(scratch) / "app.log", provider, requests, work, send)
             finally:
                 _stop(process)
     return result
 
 
 async def _drive(
-    process: subprocess.Popen, url: str, log: Path, provider: PaymentProvider, requests: int, send: signal.Signals
+    process: subprocess.Popen,
+    url: str,
+    log: Path,
+    provider: PaymentProvider,
+    requests: int,
+    work: float,
+    send: signal.Signals,
 ) -> DrillResult:
     async with httpx2.AsyncClient(base_url=url, limits=httpx2.Limits(max_connections=requests + 1)) as client:
         await _wait_until_live(client, process, log)
         headers = {**ACME, "Authorization": f"Bearer {await _log_in(client)}"}
-        payments = [asyncio.create_task(_pay(client, headers, provider.latency)) for _ in range(requests)]
+        provider.hold_answers()
+        payments = [asyncio.create_task(_pay(client, headers, work)) for _ in range(requests)]
         in_flight = await _held_by_provider(provider, requests, payments)
         signalled = time.monotonic()
         process.send_signal(send)
+        asyncio.get_running_loop().call_later(work, provider.release_answers)
         exited = asyncio.create_task(asyncio.to_thread(_wait_for_exit, process))
         refused, answered = await _knock_until(exited, url)
         shutdown_seconds = await exited - signalled
@@ -114,7 +124,7 @@ async def _drive(
 
 
 def _serve(
-    stage: Stage, scratch: Path, provider: PaymentProvider, latency: float, grace_arguments: list[str]
+    stage: Stage, scratch: Path, provider: PaymentProvider, work: float, grace_arguments: list[str]
 ) -> tuple[subprocess.Popen, str]:
     port = free_port()
     # Only the drill's own settings: none of the caller's WORKBOOK_* (a test's database, say) leaks in.
@@ -122,7 +132,7 @@ def _serve(
     env |= payment_env(provider) | {
         "WORKBOOK_DATABASE_URL": f"sqlite:///{scratch}/storefront.db",
         "WORKBOOK_BCRYPT_ROUNDS": "4",  # the demo admin's log-in at bcrypt's lowest cost
-        "WORKBOOK_PAYMENT_DEADLINE_SECONDS": str(latency + 5),  # a slow charge still succeeds
+        "WORKBOOK_PAYMENT_DEADLINE_SECONDS": str(work + 5),  # a held charge still succeeds
     }
     command = [
         sys.executable, "-m", "uvicorn", stage.app, "--host", "127.0.0.1", "--port", str(port),
@@ -152,11 +162,11 @@ async def _log_in(client: httpx2.AsyncClient) -> str:
     return response.json()["access_token"]
 
 
-async def _pay(client: httpx2.AsyncClient, headers: dict[str, str], latency: float) -> int | None:
+async def _pay(client: httpx2.AsyncClient, headers: dict[str, str], work: float) -> int | None:
     """The answer's status, or None when the connection closed without one."""
     key = {"Idempotency-Key": uuid.uuid4().hex}
     try:
-        response = await client.post("/payments", json=CARD, headers=headers | key, timeout=latency + 30)
+        response = await client.post("/payments", json=CARD, headers=headers | key, timeout=work + 30)
     except httpx2.TransportError:
         return None
     return response.status_code
@@ -166,7 +176,7 @@ async def _held_by_provider(provider: PaymentProvider, requests: int, payments: 
     """Wait until the provider is working on every payment; how many it holds.
 
     Counted by the charges it recorded, not the calls it received: it records a charge
-    once it has read the call's body, and only then starts the latency.
+    once it has read the call's body, and only then holds the answer.
     """
     deadline = time.monotonic() + 30
     while provider.charges_made < requests:
