@@ -10,7 +10,9 @@ starts, and Ctrl-C stops:
 - a real Celery worker PROCESS: `celery -A lessons.sNN_x.worker worker`, prefork, one child;
 - Celery beat, in a process of its own: exactly one per stack, as the periodic
   jobs it sends (the welcome-email outbox relay) must each go out once;
-- the app, served by uvicorn in its own process.
+- the app, served by uvicorn in its own process; with `api_processes=N`, N of them,
+  each on a port of its own (`Stack.app_urls`), sharing only the database, Redis
+  and the broker, so a test can send each request to the process it chooses.
 
 Both processes are configured through the same WORKBOOK_* variables as
 everything else, and share a SQLite file (in-memory SQLite would give each
@@ -31,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx2
@@ -95,11 +98,16 @@ def _group_alive(pgid: int) -> bool:
 @dataclass
 class Stack:
     stage: Stage
-    app_url: str
+    app_urls: list[str]  # one per API process, each its own uvicorn
     mail: MailServer
     env: dict[str, str]
     services: dict[str, Service]
     payments: PaymentProvider | None = None
+
+    @property
+    def app_url(self) -> str:
+        """The first API process: the only one, unless the stack was asked for more."""
+        return self.app_urls[0]
 
     @property
     def redis_url(self) -> str:
@@ -201,8 +209,12 @@ def running_stack(
     extra_env: dict[str, str] | None = None,
     echo: Callable[[str], None] | None = None,
     concurrency: int = 1,
+    api_processes: int = 1,
 ) -> Iterator[Stack]:
-    """Start broker, mail server, worker and app; yield the Stack; stop them all on exit."""
+    """Start broker, mail server, worker and app; yield the Stack; stop them all on exit.
+
+    `port` is the first API process's; with `api_processes` above 1 the others take free ports.
+    """
     with ExitStack() as cleanup:
         embedded = redis_url is None
         broker_url = cleanup.enter_context(embedded_broker()) if redis_url is None else redis_url
@@ -216,7 +228,7 @@ def running_stack(
             certificates = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-payments-"))
             payments = cleanup.enter_context(provider_from_environment(Path(certificates)))
         env = stack_env(broker_url, embedded, database_url, mail.port, payment_env(payments) | (extra_env or {}))
-        port = port or free_port()
+        ports = [port or free_port(), *(free_port() for _ in range(api_processes - 1))]
         services: dict[str, Service] = {}
         # Where beat keeps when each job last ran; removed only after every process has stopped.
         schedule = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-beat-"))
@@ -243,14 +255,25 @@ def running_stack(
             "--schedule", f"{schedule}/schedule",
         ]  # fmt: skip
         services["beat"] = _start("beat", beat_command, env, echo)
-        app_command = [
-            sys.executable, "-m", "uvicorn", stage.app, "--host", host, "--port", str(port), "--log-level", "info",
-            *proxy_arguments(stage.app), *shutdown_arguments(stage.app),
-        ]  # fmt: skip
-        services["app"] = _start("app", app_command, env, echo)
-        grace = shutdown_grace(stage.app)
-        if grace is not None:  # SIGKILL only after uvicorn's own wait for the requests in flight is over
-            services["app"].grace = grace + 5
-        app_url = f"http://{host}:{port}"
-        _wait_for(lambda: _answers(f"{app_url}/health"), services["app"], "app")
-        yield Stack(stage, app_url, mail, env, services, payments)
+        for number, app_port in enumerate(ports, start=1):
+            name = "app" if number == 1 else f"app-{number}"
+            services[name] = _start_app(name, stage, host, app_port, env, echo)
+        app_urls = [f"http://{host}:{app_port}" for app_port in ports]
+        for name, app_url in zip([name for name in services if name.startswith("app")], app_urls, strict=True):
+            _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
+        yield Stack(stage, app_urls, mail, env, services, payments)
+
+
+def _start_app(
+    name: str, stage: Stage, host: str, port: int, env: dict[str, str], echo: Callable[[str], None] | None
+) -> Service:
+    """One API process: the stage under uvicorn on `port`."""
+    app_command = [
+        sys.executable, "-m", "uvicorn", stage.app, "--host", host, "--port", str(port), "--log-level", "info",
+        *proxy_arguments(stage.app), *shutdown_arguments(stage.app),
+    ]  # fmt: skip
+    service = _start(name, app_command, env, echo)
+    grace = shutdown_grace(stage.app)
+    if grace is not None:  # SIGKILL only after uvicorn's own wait for the requests in flight is over
+        service.grace = grace + 5
+    return service
