@@ -12,7 +12,9 @@ starts, and Ctrl-C stops:
   jobs it sends (the welcome-email outbox relay) must each go out once;
 - the app, served by uvicorn in its own process; with `api_processes=N`, N of them,
   each on a port of its own (`Stack.app_urls`), sharing only the database, Redis
-  and the broker, so a test can send each request to the process it chooses.
+  and the broker, so a test can send each request to the process it chooses; with
+  `api_workers=N`, each is uvicorn's supervisor with N worker processes on its one
+  port, as in production, where the kernel spreads the connections over them.
 
 Both processes are configured through the same WORKBOOK_* variables as
 everything else, and share a SQLite file (in-memory SQLite would give each
@@ -210,6 +212,7 @@ def running_stack(
     echo: Callable[[str], None] | None = None,
     concurrency: int = 1,
     api_processes: int = 1,
+    api_workers: int = 1,
 ) -> Iterator[Stack]:
     """Start broker, mail server, worker and app; yield the Stack; stop them all on exit.
 
@@ -257,7 +260,7 @@ def running_stack(
         services["beat"] = _start("beat", beat_command, env, echo)
         for number, app_port in enumerate(ports, start=1):
             name = "app" if number == 1 else f"app-{number}"
-            services[name] = _start_app(name, stage, host, app_port, env, echo)
+            services[name] = _start_app(name, stage, host, app_port, api_workers, env, echo)
         app_urls = [f"http://{host}:{app_port}" for app_port in ports]
         for name, app_url in zip([name for name in services if name.startswith("app")], app_urls, strict=True):
             _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
@@ -265,12 +268,19 @@ def running_stack(
 
 
 def _start_app(
-    name: str, stage: Stage, host: str, port: int, env: dict[str, str], echo: Callable[[str], None] | None
+    name: str,
+    stage: Stage,
+    host: str,
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    echo: Callable[[str], None] | None,
 ) -> Service:
-    """One API process: the stage under uvicorn on `port`."""
+    """One API process: the stage under uvicorn on `port`, serving it itself or through `workers` children."""
     app_command = [
         sys.executable, "-m", "uvicorn", stage.app, "--host", host, "--port", str(port), "--log-level", "info",
         *proxy_arguments(stage.app), *shutdown_arguments(stage.app),
+        *(["--workers", str(workers)] if workers > 1 else []),
     ]  # fmt: skip
     service = _start(name, app_command, env, echo)
     grace = shutdown_grace(stage.app)
