@@ -17,14 +17,32 @@ from collections.abc import Iterator
 import pytest
 
 from workbook.doctor import service_urls
+from workbook.stages import Stage
 
 # pytest offers a conftest's fixtures, imported ones included, to every test beneath it.
 from .auth_fixtures import *  # noqa: F403
 from .scaling_fixtures import *  # noqa: F403
+from .stage_apps import stage_app_for
 
 # psycopg and the Redis client are imported by the fixtures that use them, with
 # --services only: importing psycopg alone would add most of a second to every
 # `make check`.
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Leave out the runs of a shared test with a JWT library its stage cannot use: a stage
+    without the jwt_library setting signs with PyJWT alone, so its tests run once, as "pyjwt"."""
+    unusable = [item for item in items if _library_the_stage_lacks(item)]
+    if unusable:
+        config.hook.pytest_deselected(items=unusable)
+        items[:] = [item for item in items if item not in unusable]
+
+
+def _library_the_stage_lacks(item) -> bool:
+    params = getattr(item, "callspec", None) and item.callspec.params
+    if not params or params.get("jwt_library", "pyjwt") == "pyjwt" or not isinstance(params.get("stage_app"), Stage):
+        return False
+    return not stage_app_for(params["stage_app"]).has_setting("jwt_library")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ exposes, so a stage added later is tested without a new file.
 
 import importlib
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -39,6 +39,10 @@ class StageApp:
         """One of the stage's own modules ("permissions", "models"), for a test that patches or reads it."""
         package = self.import_path.split(":")[0].rpartition(".")[0]
         return importlib.import_module(f"{package}.{name}")
+
+    def has_setting(self, name: str) -> bool:
+        """Whether the stage's Settings has the field `name` (WORKBOOK_<NAME>)."""
+        return self.get_settings is not None and name in self.module("settings").Settings.model_fields
 
     def _forget_cached_settings(self) -> None:
         # The fixtures set WORKBOOK_* variables per test: the next call must read them afresh.
@@ -74,15 +78,28 @@ def stage_app_for(stage: Stage) -> StageApp:
     return StageApp(app, stage.app, get_settings, number=stage.number)
 
 
-def stages_exposing(*paths: str) -> list[Stage]:
-    """The stages whose API has every one of `paths`, read from each stage's own OpenAPI schema."""
-    return [stage for stage in load_stages() if set(paths) <= stage_app_for(stage).app.openapi()["paths"].keys()]
+def stages_exposing(*paths: str, modules: Iterable[str] = (), settings: Iterable[str] = ()) -> list[Stage]:
+    """The stages whose API has every one of `paths`, read from each stage's own OpenAPI schema,
+    whose folder carries every one of `modules` ("cache_latency") and whose Settings has every one
+    of `settings` ("jwt_library"): a feature a later stage no longer carries leaves its tests by
+    the same rule that brought them."""
+    found = []
+    for stage in load_stages():
+        stage_app = stage_app_for(stage)
+        if (
+            set(paths) <= stage_app.app.openapi()["paths"].keys()
+            and all((stage.directory / f"{module}.py").is_file() for module in modules)
+            and all(stage_app.has_setting(name) for name in settings)
+        ):
+            found.append(stage)
+    return found
 
 
-def stage_params(*paths: str) -> list:
-    """One pytest parameter per stage exposing `paths`, its id the stage's number, so that a
-    failure names the stage: `test_x[07]`."""
-    return [pytest.param(stage, id=stage.number) for stage in stages_exposing(*paths)]
+def stage_params(*paths: str, modules: Iterable[str] = (), settings: Iterable[str] = ()) -> list:
+    """One pytest parameter per stage exposing `paths` (and carrying `modules` and `settings`),
+    its id the stage's number, so that a failure names the stage: `test_x[07]`."""
+    chosen = stages_exposing(*paths, modules=modules, settings=settings)
+    return [pytest.param(stage, id=stage.number) for stage in chosen]
 
 
 def stage_app_fixture(*paths: str):

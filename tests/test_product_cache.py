@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 from workbook.serving import free_port
 
 from .auth_helpers import ACME, GLOBEX, bearer
-from .stage_apps import run_redis, stage_app_fixture
+from .stage_apps import run_redis, stage_app_fixture, stage_params
 
 stage_app = stage_app_fixture("/health/cache")
 
@@ -157,6 +157,7 @@ def test_with_redis_down_products_are_served_from_the_database_with_a_log_line(c
     assert ("rate_limit.redis_unavailable", None) in events, "and the rate limit why it let the request through"
 
 
+@pytest.mark.parametrize("stage_app", stage_params("/health/cache", modules=["cache_latency"]), indirect=True)
 def test_each_tier_is_timed_and_a_local_hit_is_far_faster_than_the_others(client, stage_app):
     measure_product_tiers = stage_app.module("cache_latency").measure_product_tiers
     tiers = client.portal.call(

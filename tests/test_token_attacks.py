@@ -1,7 +1,8 @@
 """Attacks on the tokens and the log-in, from RFC 8725 (JWT BCP), RFC 9700 (OAuth 2.0 security
 BCP) and OWASP's authentication and JWT cheat sheets. Each must end in the exact status shown,
 never 500, and never in a token that works. Each runs once with each JWT library the token service
-can use (WORKBOOK_JWT_LIBRARY): PyJWT and python-jose must refuse the same tokens.
+can use (WORKBOOK_JWT_LIBRARY): PyJWT and python-jose must refuse the same tokens. A stage
+without that setting signs with PyJWT alone, and runs them once.
 
 They run against every stage whose API has a /token route, each stage's app in turn (a test's
 id names the stage: `[pyjwt-07]`): a later stage rewires the checks, and must still refuse every one.
@@ -37,7 +38,7 @@ from .auth_helpers import (
     token_service,
 )
 from .problems import error_body, problems
-from .stage_apps import stage_app_fixture
+from .stage_apps import stage_app_fixture, stage_params
 
 stage_app = stage_app_fixture(*LOG_IN)
 
@@ -48,6 +49,7 @@ def auth_env(auth_env, jwt_library, monkeypatch) -> None:
     monkeypatch.setenv("WORKBOOK_JWT_LIBRARY", jwt_library)
 
 
+@pytest.mark.parametrize("stage_app", stage_params(*LOG_IN, settings=["jwt_library"]), indirect=True)
 def test_the_app_signs_and_checks_with_the_library_the_setting_names(client, ada, jwt_library):
     # Without this, a setting the app ignored would run every attack twice against one library.
     assert token_service(client).codec.name == jwt_library

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx2
 
-from workbook.serving import free_port
+from workbook.serving import free_port, proxy_arguments
 from workbook.stages import ROOT, Stage
 
 LIFTED_LIMITS = {
@@ -104,13 +104,17 @@ def read_stats(prefix: Path) -> tuple[Row, list[Row], list[str]]:
 def served(stage: Stage, workdir: Path, env: dict[str, str]) -> Iterator[str]:
     """The stage under uvicorn, in its own process group; yields its URL, stops the group on exit."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", stage.app, "--port", str(port), "--log-level", "warning"]
+    env = {"WORKBOOK_DATABASE_URL": f"sqlite:///{workdir}/storefront.db", **env}
+    command = [
+        sys.executable, "-m", "uvicorn", stage.app, "--port", str(port), "--log-level", "warning",
+        *proxy_arguments(stage.app, env),  # whose X-Forwarded-For to believe: the stage's trusted proxies
+    ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     with open(workdir / "app.log", "w+", encoding="utf-8") as log:
         process = subprocess.Popen(
             [*command, "--no-access-log"],  # a log line per request would be load of its own
             cwd=ROOT,
-            env={**os.environ, "WORKBOOK_DATABASE_URL": f"sqlite:///{workdir}/storefront.db", **env},
+            env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             process_group=0,  # stopped as a group: nothing is left behind

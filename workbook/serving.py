@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,28 +20,51 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def proxy_options(app: str) -> dict[str, Any]:
+@contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    """os.environ with `env` laid over it, for as long as the block runs."""
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def stage_settings(app: str, env: Mapping[str, str] | None = None) -> Any | None:
+    """A stage's Settings as the process serving `app` reads them: this process's environment,
+    with `env` (the variables it is started with) laid over it. None for a stage without settings."""
+    package = app.partition(":")[0].rpartition(".")[0]
+    try:
+        settings_module = importlib.import_module(f"{package}.settings")
+    except ModuleNotFoundError:
+        return None
+    with _environment(env or {}):
+        return settings_module.Settings()
+
+
+def proxy_options(app: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """uvicorn's proxy settings for a stage: whose X-Forwarded-For header to believe.
 
     Left alone, uvicorn believes the header from any peer on loopback. A stage with a
     `trusted_proxies` setting (WORKBOOK_TRUSTED_PROXIES) names its proxies instead;
     naming none switches the header off, so the client is the peer that connected.
-    A stage without the setting keeps uvicorn's default.
+    A stage without the setting keeps uvicorn's default. `env`: the variables the
+    serving process is started with, when they are not this process's own.
     """
-    package = app.partition(":")[0].rpartition(".")[0]
-    try:
-        settings_module = importlib.import_module(f"{package}.settings")
-    except ModuleNotFoundError:
-        return {}
-    proxies = getattr(settings_module.Settings(), "trusted_proxies", None)
+    proxies = getattr(stage_settings(app, env), "trusted_proxies", None)
     if proxies is None:
         return {}
     return {"forwarded_allow_ips": proxies} if proxies else {"proxy_headers": False}
 
 
-def proxy_arguments(app: str) -> list[str]:
+def proxy_arguments(app: str, env: Mapping[str, str] | None = None) -> list[str]:
     """`proxy_options` as uvicorn's command-line options, for a server started as a process."""
-    options = proxy_options(app)
+    options = proxy_options(app, env)
     if options.get("proxy_headers") is False:
         return ["--no-proxy-headers"]
     if "forwarded_allow_ips" in options:
@@ -48,7 +72,7 @@ def proxy_arguments(app: str) -> list[str]:
     return []
 
 
-def shutdown_grace(app: str) -> int | None:
+def shutdown_grace(app: str, env: Mapping[str, str] | None = None) -> int | None:
     """A stage's `shutdown_grace_seconds` setting: how long uvicorn may wait for the requests in flight.
 
     After SIGTERM uvicorn stops accepting connections and waits for the requests in
@@ -57,17 +81,12 @@ def shutdown_grace(app: str) -> int | None:
     options, so whatever starts the server reads the setting and passes it on.
     None for a stage without the setting.
     """
-    package = app.partition(":")[0].rpartition(".")[0]
-    try:
-        settings_module = importlib.import_module(f"{package}.settings")
-    except ModuleNotFoundError:
-        return None
-    return getattr(settings_module.Settings(), "shutdown_grace_seconds", None)
+    return getattr(stage_settings(app, env), "shutdown_grace_seconds", None)
 
 
-def shutdown_arguments(app: str) -> list[str]:
+def shutdown_arguments(app: str, env: Mapping[str, str] | None = None) -> list[str]:
     """`shutdown_grace` as uvicorn's command-line option, for a server started as a process."""
-    grace = shutdown_grace(app)
+    grace = shutdown_grace(app, env)
     return [] if grace is None else ["--timeout-graceful-shutdown", str(grace)]
 
 

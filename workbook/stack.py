@@ -279,11 +279,11 @@ def _start_app(
     """One API process: the stage under uvicorn on `port`, serving it itself or through `workers` children."""
     app_command = [
         sys.executable, "-m", "uvicorn", stage.app, "--host", host, "--port", str(port), "--log-level", "info",
-        *proxy_arguments(stage.app), *shutdown_arguments(stage.app),
+        *proxy_arguments(stage.app, env), *shutdown_arguments(stage.app, env),
         *(["--workers", str(workers)] if workers > 1 else []),
     ]  # fmt: skip
     service = _start(name, app_command, env, echo)
-    grace = shutdown_grace(stage.app)
+    grace = shutdown_grace(stage.app, env)
     if grace is not None:  # SIGKILL only after uvicorn's own wait for the requests in flight is over
         service.grace = grace + 5
     return service

@@ -3,9 +3,9 @@
 `admin@acme.example`, `admin@globex.example` (one per tenant in the settings),
 with the password WORKBOOK_DEMO_ADMIN_PASSWORD. They exist only because
 `seed_demo_admins` is on, which it is by default for learning; with
-WORKBOOK_ENVIRONMENT=production the app refuses to start until it is switched
-off (WORKBOOK_SEED_DEMO_ADMINS=false): a known account with a known password has
-no place on a real server. Real admins are made by whoever runs the shop.
+WORKBOOK_ENVIRONMENT=production the app refuses to start while it is on
+(production_checks.py): a known account with a known password has no place on a
+real server, so WORKBOOK_SEED_DEMO_ADMINS=false. Real admins are made by whoever runs the shop.
 """
 
 import structlog
@@ -16,7 +16,6 @@ from .repositories import AuditLog, SqlAlchemyUserRepository
 from .roles import Role
 from .services import UserService
 from .settings import Settings
-from .signing_keys import InsecureConfiguration
 from .tenancy import TenantRegistry
 
 
@@ -27,8 +26,6 @@ def demo_admin_email(tenant_id: str) -> str:
 def seed_demo_admins(tenants: TenantRegistry, passwords: PasswordHasher, settings: Settings) -> None:
     if not settings.seed_demo_admins:
         return
-    if settings.environment == "production":
-        raise InsecureConfiguration("Demo admins have a known password: set WORKBOOK_SEED_DEMO_ADMINS=false")
     password = settings.demo_admin_password.get_secret_value()
     logger = structlog.get_logger()
     for tenant in tenants:

@@ -7,7 +7,7 @@ Both end in the same handler, whose structlog `ProcessorFormatter` renders every
 record as JSON, so a process writes one format that a log pipeline can parse:
 
     {"event": "user.registered", "user_id": 7, "correlation_id": "9f0c...",
-     "level": "info", "logger": "lessons.s10_production.services",
+     "level": "info", "logger": "lessons.s11_capstone.services",
      "timestamp": "2026-11-29T21:07:12.345678Z", "thread": "AnyIO worker thread"}
 
 `merge_contextvars` comes first: whatever `structlog.contextvars.bind_contextvars`

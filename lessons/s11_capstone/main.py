@@ -4,7 +4,7 @@ Serve it with `make serve LESSON=11` and open /docs. Click Authorize and log in
 as admin@acme.example (password: storefront-demo-admin, client_id: acme; tick
 the scopes you want): the admin routes of acme are open to you. A new user is a
 customer; PUT /admin/users/{user_id}/role makes them staff or admin. Every
-/users route still needs an X-Tenant-ID header. This module is the app's table
+/users route needs an X-Tenant-ID header. This module is the app's table
 of contents: resources in resources.py, exception handlers in errors.py, each
 feature a router in routes/.
 """
@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from .api_docs import serve_docs_offline
 from .correlation import CorrelateRequests
+from .edge import GuardTheEdge
 from .errors import register_error_handlers
 from .problems import PROBLEM_RESPONSES
 from .request_labels import LabelRequests
@@ -33,12 +34,15 @@ from .routes import (
     tasks,
     users,
 )
+from .settings import get_settings
 
 app = FastAPI(
     title="Storefront API",
     version="stage 11",
     summary="The Storefront API: tenants, accounts, products, orders, payments, images and emails, run as a service.",
     lifespan=lifespan,
+    # Tracebacks in error answers: off unless WORKBOOK_DEBUG says so, and refused in production.
+    debug=get_settings().debug,
     # The CDN pages off: api_docs.py serves /docs and /redoc from installed files.
     docs_url=None,
     redoc_url=None,
@@ -52,9 +56,11 @@ serve_docs_offline(app)
 register_error_handlers(app)
 # Every request labelled ("GET /products"), so the pool can tell who holds each connection.
 app.add_middleware(LabelRequests)
-# Added last, so outermost of ours: a correlation id bound before anything else runs,
+# Around everything but the edge: a correlation id bound before any of the request's code runs,
 # in every log line of the request and its X-Correlation-ID response header (correlation.py).
 app.add_middleware(CorrelateRequests)
+# Outermost: a Host not allowed, or a browser origin not trusted, stops here (edge.py).
+app.add_middleware(GuardTheEdge)
 
 app.include_router(health.router)
 app.include_router(probes.router)

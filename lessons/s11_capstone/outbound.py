@@ -3,8 +3,8 @@
 Made once in the lifespan and closed there (resources.py), like the engine and
 Redis. Its pool keeps connections open between requests: the second call to a
 service skips the TCP connect and the TLS handshake the first one paid for. A
-client made per request throws that away every time (`make bench LESSON=08`
-measures the difference), and one that is never closed leaks its sockets.
+client made per request pays for both on every call, and one that is never
+closed leaks its sockets.
 
 Every request it sends carries the X-Correlation-ID of the request being served
 (a request event hook), so the other service can log the same id.

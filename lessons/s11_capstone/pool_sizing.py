@@ -11,8 +11,11 @@ keeps for superusers (`superuser_reserved_connections`) and, from version 16,
 for roles granted pg_use_reserved_connections (`reserved_connections`). Past
 that it refuses new connections with "too many clients": under load, the very
 moment they are needed. So start-up refuses such a configuration instead, and
-says which numbers to change. Leave room for whatever else connects too (a
-Celery worker, a migration, psql): this check counts this app only.
+says which settings to change. The Celery worker counts too: its main process and
+each of its `worker_concurrency` pool processes run one task at a time, each
+task one session at a time, so each keeps a pool of one connection (a total of
+`worker_concurrency + 1`). Leave room for whatever else connects (a migration,
+psql, a second deployment): this check counts this app and its worker only.
 
 The classic slip is to forget max_overflow: 8 workers with pool_size 5 and
 max_overflow 10 can hold 120 connections, not 40.
@@ -46,24 +49,38 @@ class ServerLimits:
         return self.max_connections - self.superuser_reserved - self.reserved
 
 
-def connections_needed(workers: int, pool_size: int, max_overflow: int) -> int:
-    """The most connections the app can hold at once: every pool full, overflow included."""
-    return workers * (pool_size + max_overflow)
+# A Celery worker process runs one task at a time, and a task holds one session at a time.
+WORKER_PROCESS_CONNECTIONS = 1
 
 
-def check_pool_fits(workers: int, pool_size: int, max_overflow: int, limits: ServerLimits) -> int:
-    """Raise PoolTooLarge, naming the numbers, if the app could hold more than the server allows.
+def connections_needed(workers: int, pool_size: int, max_overflow: int, worker_processes: int = 0) -> int:
+    """The most connections the app can hold at once: every API pool full, overflow included,
+    and each of `worker_processes` Celery worker processes with its one connection."""
+    return workers * (pool_size + max_overflow) + worker_processes * WORKER_PROCESS_CONNECTIONS
+
+
+def check_pool_fits(
+    workers: int, pool_size: int, max_overflow: int, limits: ServerLimits, worker_processes: int = 0
+) -> int:
+    """Raise PoolTooLarge, naming the numbers and the settings, if the app and its worker could
+    hold more than the server allows.
 
     Answers the connections left over for everything else.
     """
-    needed = connections_needed(workers, pool_size, max_overflow)
+    api = connections_needed(workers, pool_size, max_overflow)
+    needed = connections_needed(workers, pool_size, max_overflow, worker_processes)
     if needed > limits.usable:
+        worker = (
+            f" + {worker_processes} Celery worker processes x {WORKER_PROCESS_CONNECTIONS} = {needed}"
+            if worker_processes
+            else ""
+        )
         raise PoolTooLarge(
-            f"{workers} workers x (pool_size {pool_size} + max_overflow {max_overflow}) = {needed} connections,"
+            f"{workers} workers x (pool_size {pool_size} + max_overflow {max_overflow}) = {api} connections{worker},"
             f" but the server accepts {limits.usable} (max_connections {limits.max_connections}"
             f" - superuser_reserved_connections {limits.superuser_reserved}"
-            f" - reserved_connections {limits.reserved}): lower WORKBOOK_WORKERS, WORKBOOK_POOL_SIZE"
-            " or WORKBOOK_MAX_OVERFLOW, or raise max_connections"
+            f" - reserved_connections {limits.reserved}): lower WORKBOOK_WORKERS, WORKBOOK_POOL_SIZE,"
+            " WORKBOOK_MAX_OVERFLOW or WORKBOOK_WORKER_CONCURRENCY, or raise max_connections"
         )
     return limits.usable - needed
 
@@ -88,12 +105,14 @@ def server_limits(connection: Connection) -> ServerLimits:
 
 
 def refuse_oversized_pool(engine: Engine, settings: Settings) -> None:
-    """At start-up: on PostgreSQL, refuse a pool total the server cannot accept."""
+    """At start-up: on PostgreSQL, refuse a total for the API processes and the worker that the
+    server cannot accept."""
     if engine.dialect.name != "postgresql":
         return
     with engine.connect() as connection:
         limits = server_limits(connection)
-    check_pool_fits(settings.workers, settings.pool_size, settings.max_overflow, limits)
+    worker_processes = settings.worker_concurrency + 1  # its pool processes, and its main process
+    check_pool_fits(settings.workers, settings.pool_size, settings.max_overflow, limits, worker_processes)
 
 
 def pool_options(settings: Settings) -> dict[str, Any]:
@@ -105,3 +124,8 @@ def pool_options(settings: Settings) -> dict[str, Any]:
         "pool_recycle": settings.pool_recycle,
         "pool_pre_ping": settings.pool_pre_ping,
     }
+
+
+def worker_pool_options(settings: Settings) -> dict[str, Any]:
+    """A Celery worker process's pool: the one connection its one task at a time needs."""
+    return {**pool_options(settings), "pool_size": WORKER_PROCESS_CONNECTIONS, "max_overflow": 0}

@@ -31,6 +31,7 @@ from .permissions import PermissionCache
 from .pool_sizing import pool_options, refuse_oversized_pool
 from .pool_watch import PoolWatch, WaitCountingPool
 from .product_cache import ProductCaches, product_caches
+from .production_checks import refuse_unsafe_settings
 from .readiness import ReadinessChecks
 from .redis_client import create_redis
 from .revocation import TokenRevocation
@@ -47,7 +48,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     # Application scope: built once when the app starts, released when it stops.
     settings = get_settings()
     configure_logging(settings.log_level)
-    tokens = open_token_service(settings)  # first, because it may refuse to start
+    refuse_unsafe_settings(settings)  # production: every laptop-only setting named, before anything opens
+    tokens = open_token_service(settings)
     # FastAPI runs `def` routes and dependencies in anyio's thread pool. Its limit
     # belongs to the event loop, so it is set here, on the loop that serves requests.
     to_thread.current_default_thread_limiter().total_tokens = settings.thread_limit

@@ -12,16 +12,17 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .deployment_settings import DeploymentSettings
 from .health_settings import HealthSettings
 from .retrying import longest_attempt_seconds
 
 
-class Settings(HealthSettings, BaseSettings):  # readiness deadlines, shutdown grace: health_settings.py
+# Readiness deadlines and shutdown grace: health_settings.py; debug, hosts, CORS, workers: deployment_settings.py.
+class Settings(HealthSettings, DeploymentSettings, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WORKBOOK_")
 
     app_name: str = "Storefront API"
-    # "production" switches off everything that is only safe on a laptop: the
-    # development signing key and the demo admins (signing_keys.py, demo_admins.py).
+    # "production" refuses to start with anything only safe on a laptop (production_checks.py).
     environment: Literal["development", "test", "production"] = "development"
     # In-memory SQLite: nothing to install, and a fresh shop every time the app starts.
     # Point it at PostgreSQL with, for example,
@@ -56,7 +57,7 @@ class Settings(HealthSettings, BaseSettings):  # readiness deadlines, shutdown g
     # Celery. None keeps the queue inside the process (kombu's memory transport and
     # an in-memory result store): the app runs and queues tasks with nothing else
     # running, and they stay PENDING because no worker reads that queue.
-    # `make serve LESSON=04` starts a broker and a worker and sets both, e.g.
+    # `make serve` starts a broker and a worker and sets both, e.g.
     # WORKBOOK_BROKER_URL=redis://127.0.0.1:6379/1 WORKBOOK_RESULT_BACKEND=redis://127.0.0.1:6379/2
     broker_url: str | None = None
     result_backend: str | None = None
@@ -97,9 +98,6 @@ class Settings(HealthSettings, BaseSettings):  # readiness deadlines, shutdown g
     # The HS256 signing key. None means the development key, announced at start-up
     # and refused in production. Make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"
     jwt_secret_key: SecretStr | None = None
-    # The library that signs and checks the tokens (jwt_codec.py): PyJWT, or
-    # python-jose for code that already uses it. Both refuse the same tokens.
-    jwt_library: Literal["pyjwt", "jose"] = "pyjwt"
     jwt_issuer: str = "storefront-api"
     jwt_audience: str = "storefront"
     access_token_minutes: int = Field(default=15, ge=1, le=60)

@@ -1,4 +1,4 @@
-"""Building the app's one TokenService from the settings: its key, its JWT library, its lifetimes.
+"""Building the app's one TokenService from the settings: its key and its lifetimes.
 
 Both processes need it: the web app signs and checks tokens, and the worker signs
 the confirmation code each welcome email carries (email_confirmation.py).
@@ -8,15 +8,9 @@ from datetime import timedelta
 
 import structlog
 
-from .jose_codec import JoseCodec
-from .jwt_codec import JwtCodec
-from .pyjwt_codec import PyJWTCodec
 from .settings import Settings
 from .signing_keys import signing_key
 from .tokens import TokenService
-
-# The JWT libraries the token service can use, by the name WORKBOOK_JWT_LIBRARY gives.
-JWT_CODECS: dict[str, type[JwtCodec]] = {"pyjwt": PyJWTCodec, "jose": JoseCodec}
 
 
 def open_token_service(settings: Settings) -> TokenService:
@@ -29,7 +23,6 @@ def open_token_service(settings: Settings) -> TokenService:
         )
     return TokenService(
         key,
-        codec=JWT_CODECS[settings.jwt_library](),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         access_lifetime=timedelta(minutes=settings.access_token_minutes),

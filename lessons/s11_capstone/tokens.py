@@ -21,9 +21,9 @@ with another algorithm, are refused); every claim above is required; issuer and
 audience are checked; the key is never chosen from the header (kid, jku and jwk
 are ignored). Any problem becomes InvalidToken, which the API answers with 401.
 
-The signing and checking is done by a JWT library behind a small port
-(jwt_codec.py): PyJWT by default, python-jose with WORKBOOK_JWT_LIBRARY=jose.
-This module decides the rules; the library only applies them.
+PyJWT (`import jwt`) signs and checks; this module decides the rules it applies.
+PyJWT checks every one of them itself: the pinned algorithm, issuer, audience,
+exp, nbf and iat (one in the future is refused too), and the required claims.
 """
 
 import re
@@ -32,9 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import jwt
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-
-from .jwt_codec import DecodeRules, ExpiredToken, JwtCodec, RejectedToken
 
 ALGORITHM = "HS256"
 # A real token is well under 1 KB; anything this long is refused before any parsing.
@@ -92,17 +91,14 @@ class TokenService:
         self,
         key: str,
         *,
-        codec: JwtCodec,
         issuer: str,
         audience: str,
         access_lifetime: timedelta,
         refresh_lifetime: timedelta,
     ) -> None:
         self._key = key
-        self.codec = codec
         self.issuer = issuer
         self.audience = audience
-        self._rules = DecodeRules(key, [ALGORITHM], issuer, audience, LEEWAY, REGISTERED_CLAIMS)
         self.lifetimes: dict[TokenType, timedelta] = {
             "access": access_lifetime,
             "refresh": refresh_lifetime,
@@ -133,7 +129,7 @@ class TokenService:
 
     def encode(self, claims: dict[str, Any]) -> str:
         """Sign `claims` as they are. `issue` is the way to make a real token; tests use this to make odd ones."""
-        return self.codec.encode(claims, self._key, ALGORITHM)
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def decode(self, token: str, expected: TokenType) -> TokenClaims:
         """The claims of `token` if it is valid and of the expected type; raises InvalidToken otherwise."""
@@ -142,11 +138,19 @@ class TokenService:
         if not COMPACT_JWT.fullmatch(token):
             raise InvalidToken("The token is not valid")  # not even the shape of one: nothing to parse
         try:
-            # The rules pin the algorithm: the header's "alg" is never trusted.
-            claims = TokenClaims.model_validate(self.codec.decode(token, self._rules))
-        except ExpiredToken as error:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],  # pinned: the header's "alg" is never trusted
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=LEEWAY,
+                options={"require": REGISTERED_CLAIMS},
+            )
+            claims = TokenClaims.model_validate(payload)
+        except jwt.ExpiredSignatureError as error:
             raise InvalidToken("The token has expired") from error
-        except (RejectedToken, ValidationError) as error:
+        except (jwt.InvalidTokenError, ValidationError) as error:
             raise InvalidToken("The token is not valid") from error
         if claims.type != expected:
             raise InvalidToken(f"A {claims.type} token cannot be used here; it needs the {expected} token")

@@ -1,8 +1,8 @@
 """The Celery app, `celery_app`, and what each worker process needs to run tasks.
 
 Start a worker with
-    celery -A lessons.s04_celery.worker worker --pool=prefork --concurrency=1
-(`make serve LESSON=04` does it for you, with a broker and a mail server).
+    celery -A lessons.s11_capstone.worker worker --pool=prefork --concurrency=1
+(`make serve LESSON=11` does it for you, with a broker and a mail server).
 
 The app is built from the same Settings as the web app. With no broker
 configured it uses kombu's in-memory transport and an in-memory result store:
@@ -26,6 +26,7 @@ from .database import create_db_engine
 from .logging_config import configure_logging
 from .mailing import SmtpMailSender
 from .markers import RedisOnceMarkers
+from .pool_sizing import worker_pool_options
 from .retrying import longest_unacked_seconds
 from .settings import Settings, get_settings
 from .sql_timing import time_statements
@@ -86,6 +87,9 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": settings.welcome_relay_seconds,
             },
         },
+        # Pool processes when the command line names none (--concurrency): the number the
+        # API's start-up counts against the database's connections (pool_sizing.py).
+        worker_concurrency=settings.worker_concurrency,
         # Said explicitly, as Celery 5 asks: keep retrying the broker at start-up.
         broker_connection_retry_on_startup=True,
         # Leave the root logger alone: task_correlation.py sets up the worker's JSON logging.
@@ -123,7 +127,9 @@ class WorkerResources:
 def worker_resources() -> WorkerResources:
     settings = get_settings()
     configure_logging(settings.log_level)
-    engine = create_db_engine(settings.database_url, schemas=[schema_for(t) for t in settings.tenants])
+    schemas = [schema_for(t) for t in settings.tenants]
+    # One connection: what start-up's pool check counts for each worker process (pool_sizing.py).
+    engine = create_db_engine(settings.database_url, schemas=schemas, pool=worker_pool_options(settings))
     time_statements(engine)  # each statement's duration, at DEBUG, with the task's correlation id
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else fakeredis.FakeRedis()
     return WorkerResources(
