@@ -92,16 +92,8 @@ async def get_access_claims(
 AccessClaimsDep = Annotated[TokenClaims, Depends(get_access_claims)]
 
 
-def get_current_user(
-    security_scopes: SecurityScopes, claims: AccessClaimsDep, users: UserRepositoryDep, session: SessionDep
-) -> User:
-    # A plain `def`: the lookup is blocking I/O, so FastAPI runs it in the thread pool.
-    user = users.get(claims.user_id)
-    # End the read in this thread: its pooled connection goes back now, not when the request
-    # ends. A route that then waits (for a thread, a lock, a payment) holds no connection,
-    # so a crowd of requests cannot fill the pool while the threads wait for a connection.
-    # The user stays loaded: the sessions do not expire objects on commit.
-    session.commit()
+def checked_user(user: User | None, claims: TokenClaims, security_scopes: SecurityScopes) -> User:
+    """The token's user, if it still exists at the token's version and the token holds the scopes asked for."""
     if user is None:
         raise unauthorized("The token's user no longer exists", security_scopes)
     if user.token_version != claims.ver:
@@ -116,6 +108,48 @@ def get_current_user(
     return user
 
 
+def get_current_user(
+    security_scopes: SecurityScopes, claims: AccessClaimsDep, users: UserRepositoryDep, session: SessionDep
+) -> User:
+    # A plain `def`: the lookup is blocking I/O, so FastAPI runs it in the thread pool.
+    user = users.get(claims.user_id)
+    # End the read in this thread: its pooled connection goes back now, not when the request
+    # ends. A route that then waits (for a thread, a lock, a payment) holds no connection,
+    # so a crowd of requests cannot fill the pool while the threads wait for a connection.
+    # The user stays loaded: the sessions do not expire objects on commit.
+    session.commit()
+    return checked_user(user, claims, security_scopes)
+
+
+async def get_optional_claims(
+    security_scopes: SecurityScopes,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    tenant: TenantDep,
+    tokens: TokenServiceDep,
+    revocation: RevocationDep,
+) -> TokenClaims | None:
+    """None without a token; a token that is sent is checked as on every other route."""
+    if token is None:
+        return None
+    return await get_access_claims(security_scopes, token, tenant, tokens, revocation)
+
+
+def get_optional_user(
+    security_scopes: SecurityScopes,
+    claims: Annotated[TokenClaims | None, Depends(get_optional_claims)],
+    users: UserRepositoryDep,
+    session: SessionDep,
+) -> User | None:
+    """The caller of a route anyone may use: None if anonymous, a 401 for a token that no longer holds."""
+    if claims is None:
+        return None
+    user = users.get(claims.user_id)
+    session.commit()  # the connection goes back now, as in get_current_user
+    return checked_user(user, claims, security_scopes)
+
+
 CurrentUserDep = Annotated[User, Depends(get_current_user)]
 # The usual dependency of a user's own routes: any logged-in user whose token may act as them.
 MeDep = Annotated[User, Security(get_current_user, scopes=["me"])]
+# A route open to anyone, where a signed-in caller's token must still hold.
+OptionalUserDep = Annotated[User | None, Depends(get_optional_user)]
