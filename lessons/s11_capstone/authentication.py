@@ -45,11 +45,11 @@ oauth2_scheme = OAuth2PasswordBearer(
 )
 
 
-def get_token_service(request: Request) -> TokenService:
+async def get_token_service(request: Request) -> TokenService:
     return request.state.tokens
 
 
-def get_revocation(request: Request) -> TokenRevocation:
+async def get_revocation(request: Request) -> TokenRevocation:
     return request.state.revocation
 
 
