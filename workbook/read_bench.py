@@ -50,9 +50,9 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def has_read_bench(stage: Stage) -> bool:
-    """A stage whose product read checks a caller's token (routes/products.py reads OptionalUserDep)."""
+    """A stage whose product read checks a caller's token (routes/products.py reads OptionalCallerDep)."""
     products = stage.directory / "routes" / "products.py"
-    return products.is_file() and "OptionalUserDep" in products.read_text()
+    return products.is_file() and "OptionalCallerDep" in products.read_text()
 
 
 def wrk_path() -> str:

@@ -26,6 +26,7 @@ from .dependencies import SessionDep, TenantDep, UserRepositoryDep
 from .models import User
 from .revocation import TokenRevocation
 from .roles import SCOPE_DESCRIPTIONS
+from .token_versions import TokenVersions
 from .tokens import InvalidToken, TokenClaims, TokenService
 
 # tokenUrl is what the Authorize button of /docs posts the log-in form to. auto_error=False:
@@ -92,11 +93,9 @@ async def get_access_claims(
 AccessClaimsDep = Annotated[TokenClaims, Depends(get_access_claims)]
 
 
-def checked_user(user: User | None, claims: TokenClaims, security_scopes: SecurityScopes) -> User:
-    """The token's user, if it still exists at the token's version and the token holds the scopes asked for."""
-    if user is None:
-        raise unauthorized("The token's user no longer exists", security_scopes)
-    if user.token_version != claims.ver:
+def check_version(version: int, claims: TokenClaims, security_scopes: SecurityScopes) -> None:
+    """Refuse a token issued before its user's last password or role change, or one without the scopes asked for."""
+    if version != claims.ver:
         raise unauthorized("The token was issued before a password or role change; log in again", security_scopes)
     missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
     if missing:
@@ -105,7 +104,6 @@ def checked_user(user: User | None, claims: TokenClaims, security_scopes: Securi
             f"The token lacks the scope {' '.join(missing)!r}",
             headers={"WWW-Authenticate": challenge("insufficient_scope", security_scopes)},
         )
-    return user
 
 
 def get_current_user(
@@ -118,7 +116,10 @@ def get_current_user(
     # so a crowd of requests cannot fill the pool while the threads wait for a connection.
     # The user stays loaded: the sessions do not expire objects on commit.
     session.commit()
-    return checked_user(user, claims, security_scopes)
+    if user is None:
+        raise unauthorized("The token's user no longer exists", security_scopes)
+    check_version(user.token_version, claims, security_scopes)
+    return user
 
 
 async def get_optional_claims(
@@ -134,22 +135,32 @@ async def get_optional_claims(
     return await get_access_claims(security_scopes, token, tenant, tokens, revocation)
 
 
-def get_optional_user(
+async def get_token_versions(request: Request) -> TokenVersions:
+    return request.state.token_versions
+
+
+async def get_optional_caller(
     security_scopes: SecurityScopes,
     claims: Annotated[TokenClaims | None, Depends(get_optional_claims)],
-    users: UserRepositoryDep,
-    session: SessionDep,
-) -> User | None:
-    """The caller of a route anyone may use: None if anonymous, a 401 for a token that no longer holds."""
+    tenant: TenantDep,
+    versions: Annotated[TokenVersions, Depends(get_token_versions)],
+) -> TokenClaims | None:
+    """The caller of a route anyone may use: None if anonymous, a 401 for a token that no longer holds.
+
+    The user's token version comes from this process's memory, at most a few seconds old
+    (token_versions.py): no thread, no session on the way.
+    """
     if claims is None:
         return None
-    user = users.get(claims.user_id)
-    session.commit()  # the connection goes back now, as in get_current_user
-    return checked_user(user, claims, security_scopes)
+    version = await versions.current(tenant, claims.user_id)
+    if version is None:
+        raise unauthorized("The token's user no longer exists", security_scopes)
+    check_version(version, claims, security_scopes)
+    return claims
 
 
 CurrentUserDep = Annotated[User, Depends(get_current_user)]
 # The usual dependency of a user's own routes: any logged-in user whose token may act as them.
 MeDep = Annotated[User, Security(get_current_user, scopes=["me"])]
 # A route open to anyone, where a signed-in caller's token must still hold.
-OptionalUserDep = Annotated[User | None, Depends(get_optional_user)]
+OptionalCallerDep = Annotated[TokenClaims | None, Depends(get_optional_caller)]

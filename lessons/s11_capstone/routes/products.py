@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Security
 from fastapi.concurrency import run_in_threadpool
 
-from ..authentication import OptionalUserDep
+from ..authentication import OptionalCallerDep
 from ..dependencies import ProductRepositoryDep, TenantDep
 from ..paging import DEFAULT_LIMIT, Limit, Offset
 from ..permissions import PermissionChecker
@@ -33,10 +33,10 @@ def list_products(products: ProductRepositoryDep, limit: Limit = DEFAULT_LIMIT, 
 
 
 @router.get("/products/{sku}")
-async def get_product(sku: Sku, tenant: TenantDep, caches: ProductCachesDep, reader: OptionalUserDep) -> ProductOut:
+async def get_product(sku: Sku, tenant: TenantDep, caches: ProductCachesDep, caller: OptionalCallerDep) -> ProductOut:
     # This process's LRU, then Redis, then the database (product_cache.py). A hit opens no
     # session and takes no connection from the pool. ProductNotFound answers 404 (errors.py).
-    # `reader` is checked for the refusal alone: every reader sees the same product.
+    # `caller` is checked for the refusal alone: every caller sees the same product.
     return await read_product(caches, tenant, sku)
 
 
