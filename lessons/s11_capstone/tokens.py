@@ -149,13 +149,14 @@ class TokenService:
         """
         claims = self._verified.get(token)
         if claims is None or claims.exp + LEEWAY.total_seconds() <= datetime.now(UTC).timestamp():
-            claims = self._verify(token)
+            claims = self.verify(token)
             self._remember(token, claims)
         if claims.type != expected:
             raise InvalidToken(f"A {claims.type} token cannot be used here; it needs the {expected} token")
         return claims
 
-    def _verify(self, token: str) -> TokenClaims:
+    def verify(self, token: str) -> TokenClaims:
+        """Check `token` in full (length, shape, signature, times, claims), remembering nothing."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("The token is too long")
         if not COMPACT_JWT.fullmatch(token):
