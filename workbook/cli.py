@@ -277,7 +277,7 @@ def cmd_bench(args) -> int:
     if not bench.has_bench(stage):
         print(
             f"Stage {stage.number} · {stage.title} has no benchmark: stage 05 (its /lab routes)"
-            " and the stages with a payment service (payments.py) have one."
+            " and the stages with a payment service (payments.py) have one, stage 11 its signed-in product read."
         )
         return 0
     print(f"Stage {stage.number} · {stage.title}: measuring over real HTTP (15 s at most)...")
