@@ -5,7 +5,7 @@ moves the user to the next version, and every older token stops working. Checkin
 that asks the database. The routes that act for a user ask it on every request
 (`get_current_user`). GET /products/{sku}, which anyone may call, asks through this
 memory instead: a user's version is read from the database at most once every
-MAX_AGE_SECONDS per process, and a hit costs no thread, no session, no connection.
+MAX_AGE_SECONDS per process, and a hit costs no worker thread and no database connection.
 
 The bound is honest and cheap: for at most MAX_AGE_SECONDS after a password or role
 change, an old token may still read a product, which an anonymous caller may do
@@ -27,8 +27,8 @@ MAX_ENTRIES = 10_000
 
 def load_version(tenant: Tenant, user_id: int) -> int | None:
     """The user's current token version, or None if there is no such user."""
-    with tenant.sessions() as session:
-        return session.scalar(select(User.token_version).where(User.id == user_id))
+    with tenant.sessions() as db:
+        return db.scalar(select(User.token_version).where(User.id == user_id))
 
 
 class TokenVersions:
