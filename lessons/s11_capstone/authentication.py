@@ -148,7 +148,7 @@ async def get_optional_caller(
     """The caller of a route anyone may use: None if anonymous, a 401 for a token that no longer holds.
 
     The user's token version comes from this process's memory, at most a few seconds old
-    (token_versions.py): no thread, no session on the way.
+    (token_versions.py): no worker thread, no database connection on the way.
     """
     if claims is None:
         return None
