@@ -65,7 +65,7 @@ mail: $(BIN)/.installed ## the mail the workbook's mail server received: make ma
 diff: $(BIN)/.installed ## what a stage changed since the previous one: make diff LESSON=02
 	$(need-lesson)$(WB) diff $(LESSON)
 
-bench: $(BIN)/.installed ## measure over real HTTP: make bench LESSON=05 (blocked loop), LESSON=08 (HTTP client)
+bench: $(BIN)/.installed ## measure over real HTTP: make bench LESSON=05 (blocked loop), LESSON=08 (HTTP client), LESSON=11 (read vs bare FastAPI)
 	$(need-lesson)$(WB) bench $(LESSON)
 
 load: $(BIN)/.installed ## a bounded Locust load test: make load LESSON=09 [USERS=20] [DURATION=8] (seconds)

@@ -266,13 +266,18 @@ def cmd_mail(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from workbook import bench
+    from workbook import bench, read_bench
 
     stage = get_stage(args.lesson)
+    if read_bench.has_read_bench(stage):
+        seconds = read_bench.ROUNDS * read_bench.ROUND_SECONDS * 2 + 20
+        print(f"Stage {stage.number} · {stage.title}: the signed-in product read against bare FastAPI ({seconds} s)...")
+        print(read_bench.report(stage))
+        return 0
     if not bench.has_bench(stage):
         print(
             f"Stage {stage.number} · {stage.title} has no benchmark: stage 05 (its /lab routes)"
-            " and the stages with a payment service (payments.py) have one."
+            " and the stages with a payment service (payments.py) have one, stage 11 its signed-in product read."
         )
         return 0
     print(f"Stage {stage.number} · {stage.title}: measuring over real HTTP (15 s at most)...")
@@ -444,7 +449,11 @@ def parser() -> argparse.ArgumentParser:
     sub = command("mail", cmd_mail, "list the mail the workbook's mail server received, and show one")
     sub.add_argument("number", nargs="?", type=int, help="which message to show (see the list); the newest if left out")
     sub.add_argument("--mailbox", type=Path, help="where the mail server keeps the mail (.workbook/mailbox/)")
-    command("bench", cmd_bench, "measure over real HTTP: blocking (05), HTTP clients (08)").add_argument("lesson")
+    command(
+        "bench",
+        cmd_bench,
+        "measure over real HTTP: blocking (05), HTTP clients (08), the product read against bare FastAPI (11)",
+    ).add_argument("lesson")
     sub = command("load", cmd_load, "a bounded Locust load test against uvicorn on loopback (stage 09)")
     sub.add_argument("lesson")
     sub.add_argument("--users", type=int, default=20)

@@ -26,6 +26,7 @@ from .dependencies import SessionDep, TenantDep, UserRepositoryDep
 from .models import User
 from .revocation import TokenRevocation
 from .roles import SCOPE_DESCRIPTIONS
+from .token_versions import TokenVersions
 from .tokens import InvalidToken, TokenClaims, TokenService
 
 # tokenUrl is what the Authorize button of /docs posts the log-in form to. auto_error=False:
@@ -45,11 +46,11 @@ oauth2_scheme = OAuth2PasswordBearer(
 )
 
 
-def get_token_service(request: Request) -> TokenService:
+async def get_token_service(request: Request) -> TokenService:
     return request.state.tokens
 
 
-def get_revocation(request: Request) -> TokenRevocation:
+async def get_revocation(request: Request) -> TokenRevocation:
     return request.state.revocation
 
 
@@ -92,6 +93,19 @@ async def get_access_claims(
 AccessClaimsDep = Annotated[TokenClaims, Depends(get_access_claims)]
 
 
+def check_version(version: int, claims: TokenClaims, security_scopes: SecurityScopes) -> None:
+    """Refuse a token issued before its user's last password or role change, or one without the scopes asked for."""
+    if version != claims.ver:
+        raise unauthorized("The token was issued before a password or role change; log in again", security_scopes)
+    missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
+    if missing:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"The token lacks the scope {' '.join(missing)!r}",
+            headers={"WWW-Authenticate": challenge("insufficient_scope", security_scopes)},
+        )
+
+
 def get_current_user(
     security_scopes: SecurityScopes, claims: AccessClaimsDep, users: UserRepositoryDep, session: SessionDep
 ) -> User:
@@ -104,18 +118,49 @@ def get_current_user(
     session.commit()
     if user is None:
         raise unauthorized("The token's user no longer exists", security_scopes)
-    if user.token_version != claims.ver:
-        raise unauthorized("The token was issued before a password or role change; log in again", security_scopes)
-    missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
-    if missing:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"The token lacks the scope {' '.join(missing)!r}",
-            headers={"WWW-Authenticate": challenge("insufficient_scope", security_scopes)},
-        )
+    check_version(user.token_version, claims, security_scopes)
     return user
+
+
+async def get_optional_claims(
+    security_scopes: SecurityScopes,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    tenant: TenantDep,
+    tokens: TokenServiceDep,
+    revocation: RevocationDep,
+) -> TokenClaims | None:
+    """None without a token; a token that is sent is checked as on every other route."""
+    if token is None:
+        return None
+    return await get_access_claims(security_scopes, token, tenant, tokens, revocation)
+
+
+async def get_token_versions(request: Request) -> TokenVersions:
+    return request.state.token_versions
+
+
+async def get_optional_caller(
+    security_scopes: SecurityScopes,
+    claims: Annotated[TokenClaims | None, Depends(get_optional_claims)],
+    tenant: TenantDep,
+    versions: Annotated[TokenVersions, Depends(get_token_versions)],
+) -> TokenClaims | None:
+    """The caller of a route anyone may use: None if anonymous, a 401 for a token that no longer holds.
+
+    The user's token version comes from this process's memory, at most a few seconds old
+    (token_versions.py): no worker thread, no database connection on the way.
+    """
+    if claims is None:
+        return None
+    version = await versions.current(tenant, claims.user_id)
+    if version is None:
+        raise unauthorized("The token's user no longer exists", security_scopes)
+    check_version(version, claims, security_scopes)
+    return claims
 
 
 CurrentUserDep = Annotated[User, Depends(get_current_user)]
 # The usual dependency of a user's own routes: any logged-in user whose token may act as them.
 MeDep = Annotated[User, Security(get_current_user, scopes=["me"])]
+# A route open to anyone, where a signed-in caller's token must still hold.
+OptionalCallerDep = Annotated[TokenClaims | None, Depends(get_optional_caller)]

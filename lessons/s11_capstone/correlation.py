@@ -5,7 +5,7 @@ is well formed, or replaced by a new one, and always sent back in the response.
 The middleware binds it with `structlog.contextvars.bind_contextvars`, the context
 that `merge_contextvars` (logging_config.py) reads for every line: the routes',
 the dependencies', `def` code in anyio's threads (each thread runs in a copy of
-the request's context), background jobs, SQL timings, uvicorn's access line. It
+the request's context), background jobs, SQL timings. It
 leaves with the request's outbound calls (outbound.py) and Celery tasks
 (task_correlation.py), so the payment provider and the worker log it too.
 

@@ -5,7 +5,7 @@ The graph for POST /users/register (see the notebook for it drawn from the app i
     RateLimiter              (in `dependencies=`: run for its side effect)
     ├── get_tenant
     ├── get_redis
-    └── get_settings
+    └── current_settings
     get_user_service
     ├── get_user_repository
     │   └── get_session
@@ -13,7 +13,7 @@ The graph for POST /users/register (see the notebook for it drawn from the app i
     ├── get_audit_log
     │   └── get_session      (the same session as the repository's)
     ├── get_logger
-    │   └── get_settings     (the same Settings for the whole app: lru_cache)
+    │   └── current_settings (the same Settings for the whole app: lru_cache)
     └── get_password_hasher  (made once in the lifespan: bcrypt at the configured cost)
     get_welcome_queue        (queues the welcome email; tests swap it for a recorder)
 
@@ -41,10 +41,17 @@ from .settings import Settings, get_settings
 from .tasks import send_welcome_email
 from .tenancy import Tenant, TenantRegistry, is_valid_tenant_id
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# The providers a request resolves often do no I/O: `async def`, so FastAPI calls them on
+# the event loop. A plain `def` would be sent to a worker thread and back, each time.
+async def current_settings() -> Settings:
+    return get_settings()
 
 
-def get_tenant(
+SettingsDep = Annotated[Settings, Depends(current_settings)]
+
+
+async def get_tenant(
     request: Request,
     # Optional here so that a missing header gets our 400, not FastAPI's generic 422.
     tenant_id: Annotated[str | None, Header(alias="X-Tenant-ID")] = None,
@@ -88,7 +95,7 @@ def get_session(tenant: TenantDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_redis(request: Request) -> Redis:
+async def get_redis(request: Request) -> Redis:
     return request.state.redis
 
 

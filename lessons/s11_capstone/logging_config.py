@@ -94,3 +94,6 @@ def configure_logging(level: str = "INFO") -> None:
         library = logging.getLogger(name)
         library.handlers.clear()
         library.propagate = True
+    # One line per request, not two: correlation.py's request.answered already holds what
+    # uvicorn's access line says (method, path, status) and more (duration, correlation id).
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

@@ -85,7 +85,7 @@ async def read_product(caches: ProductCaches, tenant: Tenant, sku: str) -> Produ
     return product
 
 
-def get_product_caches(request: Request) -> ProductCaches:
+async def get_product_caches(request: Request) -> ProductCaches:
     return request.state.product_caches
 
 

@@ -41,6 +41,7 @@ from .sql_timing import time_statements
 from .statement_timeouts import limit_statements
 from .tenancy import open_tenants, schema_for
 from .token_service import open_token_service
+from .token_versions import TokenVersions
 
 
 @asynccontextmanager
@@ -73,6 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             "passwords": passwords,
             "tokens": tokens,
             "revocation": TokenRevocation(redis),
+            "token_versions": TokenVersions(),
             "permissions": PermissionCache(redis, settings.permission_cache_seconds),
             "images": ImageStore(open_media_folder(settings, cleanup)),
             "pool": pool,

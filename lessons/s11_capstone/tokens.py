@@ -42,6 +42,9 @@ MAX_TOKEN_LENGTH = 4096
 COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # Clocks of different machines disagree a little: tolerate that much, no more.
 LEEWAY = timedelta(seconds=10)
+# Tokens whose signature and claims checked out, remembered by this process (see `decode`).
+# Only valid tokens, which only this app can sign, so no caller can fill it with garbage.
+VERIFIED_TOKENS = 10_000
 REGISTERED_CLAIMS = ["iss", "aud", "sub", "iat", "nbf", "exp", "jti"]
 
 TokenType = Literal["access", "refresh", "confirm_email"]
@@ -104,6 +107,7 @@ class TokenService:
             "refresh": refresh_lifetime,
             "confirm_email": CONFIRMATION_LIFETIME,
         }
+        self._verified: dict[str, TokenClaims] = {}
 
     def issue(
         self, token_type: TokenType, *, user_id: int, tenant: str, version: int, scopes: list[str], family: str
@@ -132,7 +136,23 @@ class TokenService:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def decode(self, token: str, expected: TokenType) -> TokenClaims:
-        """The claims of `token` if it is valid and of the expected type; raises InvalidToken otherwise."""
+        """The claims of `token` if it is valid and of the expected type; raises InvalidToken otherwise.
+
+        A token is the same bytes each time it is presented, and the key does not change
+        while the process runs: checked once, its signature and claims stay good. Only
+        time moves, so a remembered token has its expiry checked again, on every call.
+        Whether it was logged out is not a question for this method (revocation.py).
+        """
+        claims = self._verified.get(token)
+        if claims is None or claims.exp + LEEWAY.total_seconds() <= datetime.now(UTC).timestamp():
+            claims = self.verify(token)
+            self._remember(token, claims)
+        if claims.type != expected:
+            raise InvalidToken(f"A {claims.type} token cannot be used here; it needs the {expected} token")
+        return claims
+
+    def verify(self, token: str) -> TokenClaims:
+        """Check `token` in full (length, shape, signature, times, claims), remembering nothing."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("The token is too long")
         if not COMPACT_JWT.fullmatch(token):
@@ -147,14 +167,17 @@ class TokenService:
                 leeway=LEEWAY,
                 options={"require": REGISTERED_CLAIMS},
             )
-            claims = TokenClaims.model_validate(payload)
+            return TokenClaims.model_validate(payload)
         except jwt.ExpiredSignatureError as error:
             raise InvalidToken("The token has expired") from error
         except (jwt.InvalidTokenError, ValidationError) as error:
             raise InvalidToken("The token is not valid") from error
-        if claims.type != expected:
-            raise InvalidToken(f"A {claims.type} token cannot be used here; it needs the {expected} token")
-        return claims
+
+    def _remember(self, token: str, claims: TokenClaims) -> None:
+        self._verified.pop(token, None)  # re-inserted last: the oldest entries stay first
+        self._verified[token] = claims
+        if len(self._verified) > VERIFIED_TOKENS:
+            del self._verified[next(iter(self._verified))]
 
 
 def new_family() -> str:

@@ -1,7 +1,10 @@
 """The products routes: the tenant's catalogue, read by anyone, changed by an admin.
 
 Like the /users routes, each needs an X-Tenant-ID header (the catalogue is the
-tenant's) and counts against the caller's rate limit.
+tenant's) and counts against the caller's rate limit. A product is read by anyone,
+but a caller who sends a Bearer token has it checked as everywhere else: a token
+that was logged out, or issued before a password or role change, is a 401, never
+quietly read as anonymous.
 """
 
 from typing import Annotated
@@ -9,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Security
 from fastapi.concurrency import run_in_threadpool
 
+from ..authentication import OptionalCallerDep
 from ..dependencies import ProductRepositoryDep, TenantDep
 from ..paging import DEFAULT_LIMIT, Limit, Offset
 from ..permissions import PermissionChecker
@@ -29,9 +33,10 @@ def list_products(products: ProductRepositoryDep, limit: Limit = DEFAULT_LIMIT, 
 
 
 @router.get("/products/{sku}")
-async def get_product(sku: Sku, tenant: TenantDep, caches: ProductCachesDep) -> ProductOut:
+async def get_product(sku: Sku, tenant: TenantDep, caches: ProductCachesDep, caller: OptionalCallerDep) -> ProductOut:
     # This process's LRU, then Redis, then the database (product_cache.py). A hit opens no
     # session and takes no connection from the pool. ProductNotFound answers 404 (errors.py).
+    # `caller` is checked for the refusal alone: every caller sees the same product.
     return await read_product(caches, tenant, sku)
 
 
