@@ -2,6 +2,7 @@
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 
 import httpx2
 from fastapi.testclient import TestClient
@@ -46,7 +47,7 @@ def forwarded(address: str | None) -> dict:
 
 
 async def order_at_once(
-    urls: list[str], count: int, sku: str, stock: int, forwarded_for: list[str] | None = None
+    urls: list[str], count: int, sku: str, stock: int, forwarded_for: Sequence[str | None] | None = None
 ) -> tuple[Counter, list[dict], int]:
     """Set `sku`'s stock, then send `count` orders for one at the same moment, spread over `urls`.
 

@@ -96,7 +96,8 @@ def register_and_confirm(http: httpx2.Client, mailbox: Path, customer: dict) -> 
     """Register `customer` through a stack's API and confirm the email with the code its welcome email carries."""
     registered = http.post("/users/register", json=customer)
     assert registered.status_code == 202, registered.text
-    email = welcome_email(mailbox, customer["email"])
-    code = max(email.get_body(("plain",)).get_content().splitlines(), key=len)  # the one long line
+    body = welcome_email(mailbox, customer["email"]).get_body(("plain",))
+    assert body is not None, "the welcome email has a plain text part"
+    code = max(body.get_content().splitlines(), key=len)  # the one long line
     confirmed = http.post("/users/confirm-email", json={"code": code})
     assert confirmed.status_code == 204, confirmed.text

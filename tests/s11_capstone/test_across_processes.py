@@ -149,9 +149,8 @@ def test_a_price_changed_through_one_process_is_served_by_every_process(stack):
         hits_before = [local_hits(api) for api in processes]
         old = [price_of(api, sku) for api in processes for _ in range(2)]
         assert len(set(old)) == 1, f"every process serves the same price: {old}"
-        assert [local_hits(api) - before for api, before in zip(processes, hits_before, strict=True)] == [
-            1
-        ] * PROCESSES, "each process answered the second read from its own memory"
+        from_memory = [local_hits(api) - before for api, before in zip(processes, hits_before, strict=True)]
+        assert from_memory == [1] * PROCESSES, "each process answered the second read from its own memory"
         assert shared.exists(key), "and the copy every process shares is in Redis"
 
         admin = bearer(log_in_as_admin(processes[0])["access_token"])
@@ -163,14 +162,14 @@ def test_a_price_changed_through_one_process_is_served_by_every_process(stack):
         written = time.monotonic()
 
         seen_after: list[float | None] = [None] * PROCESSES
-        while None in seen_after and time.monotonic() - written < LOCAL_CACHE_SECONDS / 2:
+        # Long enough to tell a late broadcast from none, and still far from the copies' own expiry.
+        while None in seen_after and time.monotonic() - written < 5 * BROADCAST_BOUND_SECONDS:
             for n, api in enumerate(processes):
                 if seen_after[n] is None and price_of(api, sku) == new_price:
                     seen_after[n] = time.monotonic() - written
             time.sleep(0.005)
-    assert None not in seen_after, f"every process serves {new_price} before its own copy expires: {seen_after}"
+    assert None not in seen_after, f"every process serves {new_price} long before its own copy expires: {seen_after}"
     slowest = max(t for t in seen_after if t is not None)
-    print(f"new price served by every process {slowest * 1000:.0f} ms after the write ({seen_after})")
     assert slowest < BROADCAST_BOUND_SECONDS, (
         f"every process dropped its copy within {BROADCAST_BOUND_SECONDS} s of the write"
         f" (its own expiry is {LOCAL_CACHE_SECONDS} s away): {seen_after}"
