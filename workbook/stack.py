@@ -182,7 +182,10 @@ def _start(name: str, command: list[str], env: dict[str, str], echo: Callable[[s
     return service
 
 
-def _wait_for(check: Callable[[], bool], service: Service, what: str, timeout: float = 30) -> None:
+def _wait_for(check: Callable[[], bool], service: Service, what: str, timeout: float = 120) -> None:
+    """Wait until `check` passes. A process that exits is reported at once; the timeout bounds only
+    one that hangs, and is long because a machine busy with other work takes most of a minute to
+    start several processes of a stage at once."""
     deadline = time.monotonic() + timeout
     while not check():
         if service.process.poll() is not None:
