@@ -92,6 +92,11 @@ def welcome_email(mailbox: Path, address: str, timeout: float = 30) -> EmailMess
     raise AssertionError(f"no email to {address} arrived within {timeout} s")
 
 
+def new_customer() -> dict:
+    """A customer of this test alone: the stack, and its database, serve the whole module."""
+    return {"email": f"ada-{uuid.uuid4().hex[:8]}@example.com", "name": "Ada", "password": "correct horse battery"}
+
+
 def register_and_confirm(http: httpx2.Client, mailbox: Path, customer: dict) -> None:
     """Register `customer` through a stack's API and confirm the email with the code its welcome email carries."""
     registered = http.post("/users/register", json=customer)

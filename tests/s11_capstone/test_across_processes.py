@@ -15,7 +15,6 @@ clients of its own, and no test spends another's rate limit.
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
@@ -28,7 +27,7 @@ from workbook.stages import get_stage
 
 from ..auth_helpers import ACME, assert_refused, bearer, log_in, log_in_as_admin, me
 from ..order_helpers import forwarded, order_at_once
-from ..stack_tiers import register_and_confirm, stack_on, tiers
+from ..stack_tiers import new_customer, register_and_confirm, stack_on, tiers
 
 pytestmark = pytest.mark.services
 
@@ -54,7 +53,8 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="module")
 def stack(request, tmp_path_factory) -> Iterator[Stack]:
     with pytest.MonkeyPatch.context() as env:
-        # Read where the stack starts uvicorn (its --forwarded-allow-ips), and by each process.
+        # In this process's environment, not the stack's extra one: the stack reads it here when it
+        # starts uvicorn (--forwarded-allow-ips), and every process it starts inherits it.
         env.setenv("WORKBOOK_TRUSTED_PROXIES", json.dumps(["127.0.0.1"]))
         mailbox = tmp_path_factory.mktemp("mailbox")
         with stack_on(request.param == "services", get_stage("11"), mailbox, STACK_ENV, PROCESSES) as running:
@@ -69,11 +69,6 @@ def clients_of(stack: Stack, address: str) -> Iterator[list[httpx2.Client]]:
             clients.enter_context(httpx2.Client(base_url=url, headers={**ACME, **forwarded(address)}, timeout=30))
             for url in stack.app_urls
         ]
-
-
-def new_customer() -> dict:
-    """A customer of one test alone: the stack, and its database, serve the whole module."""
-    return {"email": f"ada-{uuid.uuid4().hex[:8]}@example.com", "name": "Ada", "password": "correct horse battery"}
 
 
 def refresh(client: httpx2.Client, refresh_token: str) -> httpx2.Response:

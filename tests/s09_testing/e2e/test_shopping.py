@@ -12,14 +12,9 @@ import pytest
 
 from ...auth_helpers import ACME, bearer
 from ...payment_helpers import CARD
-from ...stack_tiers import register_and_confirm
+from ...stack_tiers import new_customer, register_and_confirm
 
 pytestmark = pytest.mark.e2e
-
-
-def new_customer() -> dict:
-    """A customer of this test alone: the stack, and its database, serve the whole module."""
-    return {"email": f"ada-{uuid.uuid4().hex[:8]}@example.com", "name": "Ada", "password": "correct horse battery"}
 
 
 def confirmed_token(http: httpx2.Client, mailbox, customer: dict) -> str:
