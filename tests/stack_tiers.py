@@ -6,12 +6,17 @@ process. On the embedded tier they share a SQLite file and the embedded broker; 
 the services tier (--services), the test Redis and a fresh PostgreSQL database.
 """
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.message import EmailMessage
 from pathlib import Path
 
+import httpx2
+
 from workbook.doctor import service_urls
+from workbook.mail_server import messages, read_message
 from workbook.stack import Stack, running_stack
 from workbook.stages import Stage
 
@@ -22,10 +27,15 @@ def tiers(config) -> list[str]:
 
 
 @contextmanager
-def stack_on(services: bool, stage: Stage, mailbox: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    """`stage`'s stack, started on the chosen tier and stopped afterwards; the test Redis emptied around it."""
+def stack_on(
+    services: bool, stage: Stage, mailbox: Path, extra_env: dict[str, str] | None = None, api_processes: int = 1
+) -> Iterator[Stack]:
+    """`stage`'s stack, started on the chosen tier and stopped afterwards; the test Redis emptied around it.
+
+    With `api_processes` above 1, that many uvicorn processes serve the app, each on its own port (`Stack.app_urls`).
+    """
     if not services:
-        with running_stack(stage, mailbox=mailbox, extra_env=extra_env) as running:
+        with running_stack(stage, mailbox=mailbox, extra_env=extra_env, api_processes=api_processes) as running:
             yield running
         return
     import redis  # with --services only: see tests/conftest.py
@@ -37,7 +47,12 @@ def stack_on(services: bool, stage: Stage, mailbox: Path, extra_env: dict[str, s
         with (
             postgres_database() as database_url,
             running_stack(
-                stage, mailbox=mailbox, extra_env=extra_env, redis_url=redis_url, database_url=database_url
+                stage,
+                mailbox=mailbox,
+                extra_env=extra_env,
+                redis_url=redis_url,
+                database_url=database_url,
+                api_processes=api_processes,
             ) as running,
         ):
             yield running
@@ -63,3 +78,31 @@ def postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def welcome_email(mailbox: Path, address: str, timeout: float = 30) -> EmailMessage:
+    """The first message to `address`, once the stack's worker has sent it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in messages(mailbox):
+            message = read_message(path)
+            if message["To"] == address:
+                return message
+        time.sleep(0.1)
+    raise AssertionError(f"no email to {address} arrived within {timeout} s")
+
+
+def new_customer() -> dict:
+    """A customer of this test alone: the stack, and its database, serve the whole module."""
+    return {"email": f"ada-{uuid.uuid4().hex[:8]}@example.com", "name": "Ada", "password": "correct horse battery"}
+
+
+def register_and_confirm(http: httpx2.Client, mailbox: Path, customer: dict) -> None:
+    """Register `customer` through a stack's API and confirm the email with the code its welcome email carries."""
+    registered = http.post("/users/register", json=customer)
+    assert registered.status_code == 202, registered.text
+    body = welcome_email(mailbox, customer["email"]).get_body(("plain",))
+    assert body is not None, "the welcome email has a plain text part"
+    code = max(body.get_content().splitlines(), key=len)  # the one long line
+    confirmed = http.post("/users/confirm-email", json={"code": code})
+    assert confirmed.status_code == 204, confirmed.text

@@ -182,7 +182,10 @@ def _start(name: str, command: list[str], env: dict[str, str], echo: Callable[[s
     return service
 
 
-def _wait_for(check: Callable[[], bool], service: Service, what: str, timeout: float = 30) -> None:
+def _wait_for(check: Callable[[], bool], service: Service, what: str, timeout: float = 120) -> None:
+    """Wait until `check` passes. A process that exits is reported at once; the timeout bounds only
+    one that hangs, and is long because a machine busy with other work takes most of a minute to
+    start several processes of a stage at once."""
     deadline = time.monotonic() + timeout
     while not check():
         if service.process.poll() is not None:
@@ -258,12 +261,18 @@ def running_stack(
             "--schedule", f"{schedule}/schedule",
         ]  # fmt: skip
         services["beat"] = _start("beat", beat_command, env, echo)
-        for number, app_port in enumerate(ports, start=1):
-            name = "app" if number == 1 else f"app-{number}"
-            services[name] = _start_app(name, stage, host, app_port, api_workers, env, echo)
+        names = ["app" if number == 1 else f"app-{number}" for number in range(1, len(ports) + 1)]
         app_urls = [f"http://{host}:{app_port}" for app_port in ports]
-        for name, app_url in zip([name for name in services if name.startswith("app")], app_urls, strict=True):
-            _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
+        # Each API process writes what a tenant needs (roles, demo admins and products) where it
+        # is missing. On PostgreSQL an advisory lock lets one process at a time look and write;
+        # a SQLite file has no such lock, so there the first process starts alone, and the others
+        # find everything written.
+        first = 1 if database_url.startswith("sqlite") else len(ports)
+        for batch in (slice(0, first), slice(first, None)):
+            for name, app_port in zip(names[batch], ports[batch], strict=True):
+                services[name] = _start_app(name, stage, host, app_port, api_workers, env, echo)
+            for name, app_url in zip(names[batch], app_urls[batch], strict=True):
+                _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
         yield Stack(stage, app_urls, mail, env, services, payments)
 
 

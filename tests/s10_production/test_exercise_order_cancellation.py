@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from ..auth_helpers import ACME, GRACE, bearer, log_in, register
+from ..order_helpers import order, stock_of
 from ..payment_helpers import logged_in_ada
-from .order_helpers import order, stock_of
 
 
 @pytest.fixture

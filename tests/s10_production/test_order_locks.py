@@ -12,8 +12,8 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.orm import Session
 
 from ..auth_helpers import ACME
+from ..order_helpers import order, stock_of
 from ..stage_apps import run_redis
-from .order_helpers import order, stock_of
 
 pytestmark = pytest.mark.services
 

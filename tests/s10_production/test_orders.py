@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ..auth_helpers import ACME, GRACE, bearer, log_in, log_in_as_admin, register
+from ..order_helpers import order, order_at_once, stock_of
 from ..payment_helpers import DEADLINE_SECONDS, logged_in_ada
-from .order_helpers import order, order_at_once, stock_of
 
 pytestmark = pytest.mark.services
 

@@ -14,8 +14,8 @@ import pytest
 
 from workbook.broker import embedded_broker
 
+from ..order_helpers import order_at_once
 from ..test_cache_processes import worker_process
-from .order_helpers import order_at_once
 
 pytestmark = pytest.mark.services
 

@@ -5,14 +5,10 @@ Started once per module (a few seconds), on the embedded broker and a SQLite fil
 with --services a second time, on real Redis and a fresh PostgreSQL database.
 """
 
-import time
 from collections.abc import Iterator
-from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
-from workbook.mail_server import messages, read_message
 from workbook.stack import Stack
 from workbook.stages import get_stage
 
@@ -28,15 +24,3 @@ def pytest_generate_tests(metafunc):
 def stack(request, tmp_path_factory) -> Iterator[Stack]:
     with stack_on(request.param == "services", get_stage("09"), tmp_path_factory.mktemp("mailbox")) as running:
         yield running
-
-
-def welcome_email(mailbox: Path, address: str, timeout: float = 30) -> EmailMessage:
-    """The first message to `address`, once the worker has sent it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in messages(mailbox):
-            message = read_message(path)
-            if message["To"] == address:
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no email to {address} arrived within {timeout} s")

@@ -12,22 +12,14 @@ import pytest
 
 from ...auth_helpers import ACME, bearer
 from ...payment_helpers import CARD
-from .conftest import welcome_email
+from ...stack_tiers import new_customer, register_and_confirm
 
 pytestmark = pytest.mark.e2e
 
 
-def new_customer() -> dict:
-    """A customer of this test alone: the stack, and its database, serve the whole module."""
-    return {"email": f"ada-{uuid.uuid4().hex[:8]}@example.com", "name": "Ada", "password": "correct horse battery"}
-
-
 def confirmed_token(http: httpx2.Client, mailbox, customer: dict) -> str:
     """Register, confirm with the code the welcome email carries, log in: the access token."""
-    assert http.post("/users/register", json=customer).status_code == 202
-    email = welcome_email(mailbox, customer["email"])
-    code = max(email.get_body(("plain",)).get_content().splitlines(), key=len)  # the one long line
-    assert http.post("/users/confirm-email", json={"code": code}).status_code == 204
+    register_and_confirm(http, mailbox, customer)
     form = {"username": customer["email"], "password": customer["password"]}
     response = http.post("/token", data=form)
     assert response.status_code == 200, response.text

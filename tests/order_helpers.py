@@ -1,14 +1,15 @@
-"""Ordering in stage 10's tests: one order through a TestClient, and many at once over HTTP."""
+"""Ordering in the tests of the stages with orders: one order through a TestClient, and many at once over HTTP."""
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 
 import httpx2
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ..auth_helpers import ACME, ADMIN_PASSWORD, bearer, stage_module
-from ..payment_helpers import CARD
+from .auth_helpers import ACME, ADMIN_PASSWORD, bearer, stage_module
+from .payment_helpers import CARD
 
 TOKEN = CARD["card_token"]
 
@@ -40,12 +41,24 @@ async def set_stock(client: httpx2.AsyncClient, headers: dict, sku: str, stock: 
     assert response.status_code == 200, response.text
 
 
-async def order_at_once(urls: list[str], count: int, sku: str, stock: int) -> tuple[Counter, list[dict], int]:
+def forwarded(address: str | None) -> dict:
+    """The header a reverse proxy adds to name the client it forwards for (none for None)."""
+    return {"X-Forwarded-For": address} if address else {}
+
+
+async def order_at_once(
+    urls: list[str], count: int, sku: str, stock: int, forwarded_for: Sequence[str | None] | None = None
+) -> tuple[Counter, list[dict], int]:
     """Set `sku`'s stock, then send `count` orders for one at the same moment, spread over `urls`.
 
+    With `forwarded_for` (one address per URL, for an app that trusts the caller as its proxy),
+    the orders to each URL come from a client of their own, which has a rate limit of its own.
     Answers how many of each status came back, the 409s' bodies, and the stock left as GET /products shows it.
     """
-    clients = [httpx2.AsyncClient(base_url=url, headers=ACME, timeout=60) for url in urls]
+    clients = [
+        httpx2.AsyncClient(base_url=url, headers={**ACME, **forwarded(address)}, timeout=60)
+        for url, address in zip(urls, forwarded_for or [None] * len(urls), strict=True)
+    ]
     try:
         headers = await admin_headers(clients[0])
         await set_stock(clients[0], headers, sku, stock)
