@@ -27,12 +27,7 @@ def proxy_options(app: str) -> dict[str, Any]:
     naming none switches the header off, so the client is the peer that connected.
     A stage without the setting keeps uvicorn's default.
     """
-    package = app.partition(":")[0].rpartition(".")[0]
-    try:
-        settings_module = importlib.import_module(f"{package}.settings")
-    except ModuleNotFoundError:
-        return {}
-    proxies = getattr(settings_module.Settings(), "trusted_proxies", None)
+    proxies = stage_setting(app, "trusted_proxies")
     if proxies is None:
         return {}
     return {"forwarded_allow_ips": proxies} if proxies else {"proxy_headers": False}
@@ -48,6 +43,26 @@ def proxy_arguments(app: str) -> list[str]:
     return []
 
 
+def stage_setting(app: str, name: str) -> Any:
+    """One setting of a stage, as its Settings reads it from WORKBOOK_* now; None for a stage without it."""
+    package = app.partition(":")[0].rpartition(".")[0]
+    try:
+        settings_module = importlib.import_module(f"{package}.settings")
+    except ModuleNotFoundError:
+        return None
+    return getattr(settings_module.Settings(), name, None)
+
+
+def server_arguments() -> list[str]:
+    """The event loop and HTTP parser, named rather than left to uvicorn's "auto".
+
+    "auto" picks uvloop and httptools when they import and quietly falls back to
+    asyncio and h11 when they do not: a slower server that says nothing about it.
+    Named, a missing one stops the start with an ImportError instead.
+    """
+    return ["--loop", "uvloop", "--http", "httptools"]
+
+
 def shutdown_grace(app: str) -> int | None:
     """A stage's `shutdown_grace_seconds` setting: how long uvicorn may wait for the requests in flight.
 
@@ -57,12 +72,7 @@ def shutdown_grace(app: str) -> int | None:
     options, so whatever starts the server reads the setting and passes it on.
     None for a stage without the setting.
     """
-    package = app.partition(":")[0].rpartition(".")[0]
-    try:
-        settings_module = importlib.import_module(f"{package}.settings")
-    except ModuleNotFoundError:
-        return None
-    return getattr(settings_module.Settings(), "shutdown_grace_seconds", None)
+    return stage_setting(app, "shutdown_grace_seconds")
 
 
 def shutdown_arguments(app: str) -> list[str]:
