@@ -275,7 +275,9 @@ def running_stack(
             services[name] = _start_app(name, stage, host, app_port, api_workers, env, echo)
         app_urls = [f"http://{host}:{app_port}" for app_port in ports]
         for name, app_url in zip([name for name in services if name.startswith("app")], app_urls, strict=True):
-            _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
+            # Each of uvicorn's workers imports the app afresh (spawned, not forked) before it
+            # answers: on a busy machine a few of them starting at once take a while.
+            _wait_for(partial(_answers, f"{app_url}/health"), services[name], name, timeout=30 + 10 * api_workers)
         yield Stack(stage, app_urls, mail, env, services, payments)
 
 
