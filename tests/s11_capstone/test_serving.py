@@ -160,7 +160,7 @@ def purge_celery_queue() -> None:
 
     with Connection(RABBITMQ, connect_timeout=5) as connection:
         channel = connection.default_channel
-        channel.queue_declare("celery", durable=True)
+        channel.queue_declare("celery", durable=True, auto_delete=False)  # as Celery declares it
         channel.queue_purge("celery")
 
 
