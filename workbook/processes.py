@@ -27,6 +27,8 @@ def role(process: psutil.Process) -> str:
     joined = " ".join(command)
     if "spawn_main" in joined:
         return "uvicorn worker"
+    if "resource_tracker" in joined:
+        return "multiprocessing resource tracker"  # started by uvicorn's supervisor, to clean up after its workers
     if "uvicorn" in command:
         return "uvicorn supervisor"
     if "celery" in command:

@@ -281,6 +281,13 @@ def running_stack(
         yield Stack(stage, app_urls, mail, env, services, payments)
 
 
+# The supervisor pings each worker every half second and kills one that has not answered
+# within this many seconds (uvicorn's default is 5), then starts another. On a busy machine
+# (a CI runner, a laptop running the tests on every core) a worker importing the app can be
+# starved that long: killed and replaced, it would drop the connections it had accepted.
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 def _start_app(
     name: str,
     stage: Stage,
@@ -299,7 +306,8 @@ def _start_app(
     app_command = [
         sys.executable, "-m", "uvicorn", stage.app, "--host", host, "--port", str(port), "--log-level", "info",
         *server_arguments(), *proxy_arguments(stage.app), *shutdown_arguments(stage.app),
-        *(["--workers", str(workers)] if workers > 1 else []),
+        *(["--workers", str(workers), "--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_SECONDS)]
+          if workers > 1 else []),
     ]  # fmt: skip
     service = _start(name, app_command, env, echo)
     grace = shutdown_grace(stage.app)
