@@ -299,7 +299,7 @@ def _start_app(
 ) -> Service:
     """One API process: the stage under uvicorn on `port`, serving it itself or through `workers` children.
 
-    With workers, uvicorn's own supervisor forks them and keeps them running: it starts a
+    With workers, uvicorn's own supervisor spawns them and keeps them running: it starts a
     new one when one dies, restarts them all one by one on SIGHUP, and adds or removes
     one on SIGTTIN or SIGTTOU (gunicorn's signals, without gunicorn).
     """
