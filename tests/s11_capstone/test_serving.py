@@ -76,12 +76,12 @@ class Served:
 
 @contextmanager
 def serving(arguments: list[str], env: dict[str, str], mailbox: Path) -> Iterator[Served]:
-    """The command started in a session of its own, as from a terminal; killed with its group if a test fails."""
+    """The command in a process group of its own, as a shell starts it; killed with its group if a test fails."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "workbook", *arguments, "--port", str(port), "--mailbox", str(mailbox)],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
+        process_group=0,
     )  # fmt: skip
     served = Served(process, port)
     reading = threading.Thread(target=served.collect, daemon=True)
