@@ -264,7 +264,9 @@ def running_stack(
         # The worker first, then beat and the app: once the worker is ready, the tables
         # exist and the broker answers. (Starting them together would be safe too: each
         # creates what is missing under a PostgreSQL advisory lock, see database.py.)
-        _wait_for(lambda: any(" ready." in line for line in services["worker"].lines), services["worker"], "worker")
+        # Generous: on a machine busy with other work, Celery alone can take half a minute to start.
+        worker = services["worker"]
+        _wait_for(lambda: any(" ready." in line for line in worker.lines), worker, "worker", timeout=60)
         beat_command = [
             sys.executable, "-m", "celery", "-A", f"lessons.{stage.package}.worker", "beat", "--loglevel=INFO",
             "--schedule", f"{schedule}/schedule",
