@@ -13,6 +13,8 @@ VERBOSE ?=
 PORT   ?= 8000
 USERS  ?= 20
 DURATION ?= 8
+API_WORKERS ?=
+BROKER ?= redis
 # JupyterLab refuses to run as root (in a container, say) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -20,7 +22,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LESSON=01))
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test test-services test-browser check watch check-solutions serve mail diff bench reset hint \
+.PHONY: help lab test test-services test-browser check watch check-solutions serve mail diff bench reset hint serve-prod \
 	progress doctor notebooks lock bench-check bench-test load coverage
 
 help: ## list the targets
@@ -56,8 +58,11 @@ watch: $(BIN)/.installed ## re-check a lesson's exercises each time you save: ma
 check-solutions: $(BIN)/.installed ## prove the solutions pass (LESSON= for one lesson)
 	$(WB) check-solutions $(LESSON)
 
-serve: $(BIN)/.installed ## serve a stage (from 04: with broker, worker and mail server): make serve LESSON=01
-	$(need-lesson)$(WB) serve $(LESSON) --port $(PORT)
+serve: $(BIN)/.installed ## serve a stage (from 04: with broker, worker and mail server): make serve LESSON=01 [API_WORKERS=2]
+	$(need-lesson)$(WB) serve $(LESSON) --port $(PORT) $(if $(API_WORKERS),--workers $(API_WORKERS))
+
+serve-prod: $(BIN)/.installed ## the last stage on PostgreSQL and Redis, as in production: [API_WORKERS=3] [BROKER=redis|rabbitmq]
+	$(WB) serve-prod $(LESSON) --port $(PORT) --workers $(or $(API_WORKERS),3) --broker $(BROKER)
 
 mail: $(BIN)/.installed ## the mail the workbook's mail server received: make mail [N=3]
 	$(WB) mail $(N)

@@ -11,10 +11,16 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbook import checking, drift
 from workbook.exercises import is_pristine, render_stub
 from workbook.stages import ROOT, Exercise, Stage, get_stage, load_stages, previous_stage
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from workbook.stack import Stack
 
 # Commands import what only they need (the lock's parser, the doctor's probes) when
 # they run: `make check` starts this module every time, and must answer in seconds.
@@ -213,19 +219,52 @@ def cmd_serve(args) -> int:
 def _serve_stack(stage: Stage, args) -> int:
     """A stage with a worker.py: app, embedded broker, Celery worker and mail server together
     (and the payment provider, for a stage with payments.py)."""
-    from workbook import demo_login, stack
+    from workbook import stack
     from workbook.mail_server import MAILBOX
+    from workbook.serving import stage_setting
 
     mailbox = args.mailbox or MAILBOX
     if args.reload:
         print("--reload is not available with a worker: stop (Ctrl-C) and start again after a change.")
+    # As many API processes as asked, else as the stage's `workers` setting (WORKBOOK_WORKERS) says.
+    workers = args.workers or stage_setting(stage.app, "workers") or 1
+    print(f"Stage {stage.number} · {stage.title}: starting the broker, the mail server, a Celery worker and the app...")
+    running = stack.running_stack(
+        stage, port=args.port, host=args.host, mailbox=mailbox, echo=print, api_workers=workers
+    )
+    return _serve_until_stopped(stage, running, mailbox)
+
+
+def cmd_serve_prod(args) -> int:
+    from workbook import production
+    from workbook.mail_server import MAILBOX
+    from workbook.stack import has_worker
+
+    stage = get_stage(args.lesson) if args.lesson else load_stages()[-1]
+    if not has_worker(stage):
+        print(f"error: stage {stage.number} has no Celery worker (worker.py): use make serve", file=sys.stderr)
+        return 2
+    mailbox = args.mailbox or MAILBOX
+    database_url, redis_url, broker_url = production.service_urls(args.broker)
+    print(f"Stage {stage.number} · {stage.title}, as in production: {args.workers} API worker processes,")
+    print(f"  PostgreSQL {production.shown_url(database_url)}, Redis {production.shown_url(redis_url)},")
+    print(f"  broker {production.shown_url(broker_url or redis_url)}; a Celery worker and beat...")
+    running = production.serving_in_production(
+        stage, workers=args.workers, broker=args.broker, port=args.port, host=args.host, mailbox=mailbox, echo=print
+    )
+    return _serve_until_stopped(stage, running, mailbox)
+
+
+def _serve_until_stopped(stage: Stage, starting: AbstractContextManager[Stack], mailbox: Path) -> int:
+    """Start the stack, say where everything is, and serve until Ctrl-C (or SIGTERM) stops it all."""
+    from workbook import demo_login
+
     # Ctrl-C and SIGTERM both stop the stack the same way, even when this process
     # was started with SIGINT ignored (as a shell script's `... &` does).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    print(f"Stage {stage.number} · {stage.title}: starting the broker, the mail server, a Celery worker and the app...")
     try:
-        with stack.running_stack(stage, port=args.port, host=args.host, mailbox=mailbox, echo=print) as running:
+        with starting as running:
             print(f"Ready. Open {running.app_url}/docs")
             for line in demo_login.banner(stage):
                 print(line)
@@ -445,6 +484,16 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8000)
     sub.add_argument("--reload", action="store_true", help="restart when the stage's code changes")
+    sub.add_argument("--mailbox", type=Path, help="where the mail server keeps the mail (.workbook/mailbox/)")
+    sub.add_argument("--workers", type=int, help="API worker processes (default: the stage's WORKBOOK_WORKERS, 1)")
+    sub = command(
+        "serve-prod", cmd_serve_prod, "serve a stage as in production: API worker processes on PostgreSQL and Redis"
+    )
+    sub.add_argument("lesson", nargs="?", help="the last stage when left out")
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument("--port", type=int, default=8000)
+    sub.add_argument("--workers", type=int, default=3, help="API worker processes under uvicorn's supervisor")
+    sub.add_argument("--broker", default="redis", choices=["redis", "rabbitmq"])
     sub.add_argument("--mailbox", type=Path, help="where the mail server keeps the mail (.workbook/mailbox/)")
     sub = command("mail", cmd_mail, "list the mail the workbook's mail server received, and show one")
     sub.add_argument("number", nargs="?", type=int, help="which message to show (see the list); the newest if left out")

@@ -56,7 +56,7 @@ def proxy_options(app: str, env: Mapping[str, str] | None = None) -> dict[str, A
     A stage without the setting keeps uvicorn's default. `env`: the variables the
     serving process is started with, when they are not this process's own.
     """
-    proxies = getattr(stage_settings(app, env), "trusted_proxies", None)
+    proxies = stage_setting(app, "trusted_proxies", env)
     if proxies is None:
         return {}
     return {"forwarded_allow_ips": proxies} if proxies else {"proxy_headers": False}
@@ -72,6 +72,21 @@ def proxy_arguments(app: str, env: Mapping[str, str] | None = None) -> list[str]
     return []
 
 
+def stage_setting(app: str, name: str, env: Mapping[str, str] | None = None) -> Any:
+    """One setting of a stage, as the process serving `app` reads it (see `stage_settings`); None without it."""
+    return getattr(stage_settings(app, env), name, None)
+
+
+def server_arguments() -> list[str]:
+    """The event loop and HTTP parser, named rather than left to uvicorn's "auto".
+
+    "auto" picks uvloop and httptools when they import and quietly falls back to
+    asyncio and h11 when they do not: a slower server that says nothing about it.
+    Named, a missing one stops the start with an ImportError instead.
+    """
+    return ["--loop", "uvloop", "--http", "httptools"]
+
+
 def shutdown_grace(app: str, env: Mapping[str, str] | None = None) -> int | None:
     """A stage's `shutdown_grace_seconds` setting: how long uvicorn may wait for the requests in flight.
 
@@ -81,7 +96,7 @@ def shutdown_grace(app: str, env: Mapping[str, str] | None = None) -> int | None
     options, so whatever starts the server reads the setting and passes it on.
     None for a stage without the setting.
     """
-    return getattr(stage_settings(app, env), "shutdown_grace_seconds", None)
+    return stage_setting(app, "shutdown_grace_seconds", env)
 
 
 def shutdown_arguments(app: str, env: Mapping[str, str] | None = None) -> list[str]:

@@ -3,7 +3,8 @@
 For a stage whose folder holds `worker.py`, `python -m workbook serve NN`
 starts, and Ctrl-C stops:
 
-- the embedded broker: fakeredis over TCP, in a thread (or a real Redis, if given);
+- the embedded broker: fakeredis over TCP, in a thread (or a real Redis, if given,
+  or another broker, RabbitMQ say, given by its own URL);
 - the mail server (workbook/mail_server.py), in a thread;
 - for a stage with `payments.py`, the fake HTTPS payment provider
   (workbook/payment_provider.py), in a thread, its CA trusted by the app;
@@ -15,6 +16,8 @@ starts, and Ctrl-C stops:
   and the broker, so a test can send each request to the process it chooses; with
   `api_workers=N`, each is uvicorn's supervisor with N worker processes on its one
   port, as in production, where the kernel spreads the connections over them.
+  Every API process is told how many there are (WORKBOOK_WORKERS), so the check
+  that all their connection pools fit the database server counts them all.
 
 Both processes are configured through the same WORKBOOK_* variables as
 everything else, and share a SQLite file (in-memory SQLite would give each
@@ -43,7 +46,7 @@ import httpx2
 from workbook.broker import embedded_broker
 from workbook.mail_server import MAILBOX, MailServer
 from workbook.payment_provider import PaymentProvider, has_payments, payment_env, provider_from_environment
-from workbook.serving import free_port, proxy_arguments, shutdown_arguments, shutdown_grace
+from workbook.serving import free_port, proxy_arguments, server_arguments, shutdown_arguments, shutdown_grace
 from workbook.stages import ROOT, Stage
 
 
@@ -128,9 +131,14 @@ class Stack:
 
 
 def stack_env(
-    redis_url: str, embedded: bool, database_url: str, smtp_port: int, extra: dict[str, str]
+    redis_url: str,
+    embedded: bool,
+    database_url: str,
+    smtp_port: int,
+    extra: dict[str, str],
+    broker_url: str | None = None,
 ) -> dict[str, str]:
-    """The WORKBOOK_* settings both processes read."""
+    """The WORKBOOK_* settings both processes read. `broker_url`, if given, replaces Redis as the broker."""
     if embedded:
         # The embedded server is the stack's alone: the app's own Redis (rate limits,
         # email markers), the broker and the results each get a database of their own.
@@ -141,7 +149,7 @@ def stack_env(
     return {
         "WORKBOOK_DATABASE_URL": database_url,
         "WORKBOOK_REDIS_URL": app_redis,
-        "WORKBOOK_BROKER_URL": broker,
+        "WORKBOOK_BROKER_URL": broker_url or broker,
         "WORKBOOK_RESULT_BACKEND": results,
         "WORKBOOK_SMTP_HOST": "127.0.0.1",
         "WORKBOOK_SMTP_PORT": str(smtp_port),
@@ -216,14 +224,16 @@ def running_stack(
     concurrency: int = 1,
     api_processes: int = 1,
     api_workers: int = 1,
+    broker_url: str | None = None,
 ) -> Iterator[Stack]:
     """Start broker, mail server, worker and app; yield the Stack; stop them all on exit.
 
     `port` is the first API process's; with `api_processes` above 1 the others take free ports.
+    `broker_url` names a broker of its own (amqp://... for RabbitMQ); without it the
+    broker is the stack's Redis: the embedded one, or `redis_url`.
     """
     with ExitStack() as cleanup:
         embedded = redis_url is None
-        broker_url = cleanup.enter_context(embedded_broker()) if redis_url is None else redis_url
         if database_url is None:
             scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-stack-"))
             database_url = f"sqlite:///{scratch}/storefront.db"
@@ -233,7 +243,9 @@ def running_stack(
             # Its certificates in a folder of this run's own: two stacks never share a CA.
             certificates = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-payments-"))
             payments = cleanup.enter_context(provider_from_environment(Path(certificates)))
-        env = stack_env(broker_url, embedded, database_url, mail.port, payment_env(payments) | (extra_env or {}))
+        redis_url = cleanup.enter_context(embedded_broker()) if redis_url is None else redis_url
+        extra = {"WORKBOOK_WORKERS": str(api_processes * api_workers), **payment_env(payments), **(extra_env or {})}
+        env = stack_env(redis_url, embedded, database_url, mail.port, extra, broker_url)
         ports = [port or free_port(), *(free_port() for _ in range(api_processes - 1))]
         services: dict[str, Service] = {}
         # Where beat keeps when each job last ran; removed only after every process has stopped.
@@ -255,7 +267,9 @@ def running_stack(
         # The worker first, then beat and the app: once the worker is ready, the tables
         # exist and the broker answers. (Starting them together would be safe too: each
         # creates what is missing under a PostgreSQL advisory lock, see database.py.)
-        _wait_for(lambda: any(" ready." in line for line in services["worker"].lines), services["worker"], "worker")
+        # Generous: on a machine busy with other work, Celery alone can take half a minute to start.
+        worker = services["worker"]
+        _wait_for(lambda: any(" ready." in line for line in worker.lines), worker, "worker")
         beat_command = [
             sys.executable, "-m", "celery", "-A", f"lessons.{stage.package}.worker", "beat", "--loglevel=INFO",
             "--schedule", f"{schedule}/schedule",
@@ -276,6 +290,13 @@ def running_stack(
         yield Stack(stage, app_urls, mail, env, services, payments)
 
 
+# The supervisor pings each worker every half second and kills one that has not answered
+# within this many seconds (uvicorn's default is 5), then starts another. On a busy machine
+# (a CI runner, a laptop running the tests on every core) a worker importing the app can be
+# starved that long: killed and replaced, it would drop the connections it had accepted.
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 def _start_app(
     name: str,
     stage: Stage,
@@ -285,11 +306,17 @@ def _start_app(
     env: dict[str, str],
     echo: Callable[[str], None] | None,
 ) -> Service:
-    """One API process: the stage under uvicorn on `port`, serving it itself or through `workers` children."""
+    """One API process: the stage under uvicorn on `port`, serving it itself or through `workers` children.
+
+    With workers, uvicorn's own supervisor spawns them and keeps them running: it starts a
+    new one when one dies, restarts them all one by one on SIGHUP, and adds or removes
+    one on SIGTTIN or SIGTTOU (gunicorn's signals, without gunicorn).
+    """
     app_command = [
         sys.executable, "-m", "uvicorn", stage.app, "--host", host, "--port", str(port), "--log-level", "info",
-        *proxy_arguments(stage.app, env), *shutdown_arguments(stage.app, env),
-        *(["--workers", str(workers)] if workers > 1 else []),
+        *server_arguments(), *proxy_arguments(stage.app, env), *shutdown_arguments(stage.app, env),
+        *(["--workers", str(workers), "--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_SECONDS)]
+          if workers > 1 else []),
     ]  # fmt: skip
     service = _start(name, app_command, env, echo)
     grace = shutdown_grace(stage.app, env)
