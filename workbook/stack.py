@@ -15,6 +15,7 @@ starts, and Ctrl-C stops:
   and the broker, so a test can send each request to the process it chooses; with
   `api_workers=N`, each is uvicorn's supervisor with N worker processes on its one
   port, as in production, where the kernel spreads the connections over them.
+  They share one media folder too (WORKBOOK_MEDIA_DIR), so any of them serves an upload.
 
 Both processes are configured through the same WORKBOOK_* variables as
 everything else, and share a SQLite file (in-memory SQLite would give each
@@ -182,7 +183,7 @@ def _start(name: str, command: list[str], env: dict[str, str], echo: Callable[[s
     return service
 
 
-def _wait_for(check: Callable[[], bool], service: Service, what: str, timeout: float = 30) -> None:
+def _wait_for(check: Callable[[], bool], service: Service, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if service.process.poll() is not None:
@@ -230,7 +231,12 @@ def running_stack(
             # Its certificates in a folder of this run's own: two stacks never share a CA.
             certificates = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-payments-"))
             payments = cleanup.enter_context(provider_from_environment(Path(certificates)))
-        env = stack_env(broker_url, embedded, database_url, mail.port, payment_env(payments) | (extra_env or {}))
+        # One folder for the uploads of every API process: an image one process stored, another
+        # serves (each would otherwise make a temporary folder of its own, seen by no other).
+        media = {"WORKBOOK_MEDIA_DIR": cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-media-"))}
+        env = stack_env(
+            broker_url, embedded, database_url, mail.port, media | payment_env(payments) | (extra_env or {})
+        )
         ports = [port or free_port(), *(free_port() for _ in range(api_processes - 1))]
         services: dict[str, Service] = {}
         # Where beat keeps when each job last ran; removed only after every process has stopped.
