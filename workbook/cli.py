@@ -298,14 +298,18 @@ def cmd_e2e(args) -> int:
     from workbook import scenario
 
     if args.url:
+        # The processes behind the port, found once (psutil): the journey tells them apart by them.
+        serving = scenario.serving_processes(args.url) if args.find_processes else []
         deployment = scenario.Deployment(
             url=args.url.rstrip("/"),
             mailbox=args.mailbox or _default_mailbox(),
             provider_url=args.provider_url,
             provider_ca=args.provider_ca,
-            server_processes=scenario.listening_processes(args.url) if args.find_processes else None,
+            server_processes=(lambda: serving) if serving else None,
+            api_processes=len(serving) or None,
         )
-        print(f"The journey against {deployment.url}:")
+        found = f", served by {len(serving)} processes" if serving else ""
+        print(f"The journey against {deployment.url}{found}:")
         return 0 if scenario.run(deployment).ok else 1
     stage = get_stage(args.lesson)
     tier = "PostgreSQL and Redis" if args.services else "the embedded defaults (SQLite, the embedded broker)"
