@@ -71,10 +71,10 @@ def test_a_cache_that_never_hears_a_price_change_fails_the_last_step_and_the_com
     assert done.returncode == 1, done.stdout + done.stderr
     seen = steps(done.stdout)
     last = len(scenario.STEPS)
-    assert seen[last] == ("an admin changes a price", "FAILED"), done.stdout
+    assert seen.get(last) == ("an admin changes a price", "FAILED"), done.stdout
     assert all(status == "ok" for number, (_, status) in seen.items() if number < last), done.stdout
-    assert re.search(r"expected: every process serving [\d.]+ within", done.stdout), done.stdout
-    assert re.search(r"got:\s+[12] of 3 processes still serving", done.stdout), done.stdout
+    assert re.search(r"expected: every process serving [\d.]+ within [\d.]+ s of the change", done.stdout)
+    assert re.search(r"got:\s+a process still serving [\d.]+ after [\d.]+ s", done.stdout), done.stdout
 
 
 def test_a_failed_step_says_what_was_expected_and_what_came_back():
