@@ -10,6 +10,7 @@ STAGES ?=
 EXERCISE ?=
 N ?=
 VERBOSE ?=
+SERVICES ?=
 PORT   ?= 8000
 USERS  ?= 20
 DURATION ?= 8
@@ -23,10 +24,10 @@ need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LES
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test test-services test-browser check watch check-solutions serve mail diff bench reset hint serve-prod \
-	progress doctor notebooks lock bench-check bench-test load coverage
+	progress doctor notebooks lock bench-check bench-test load coverage e2e
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 # The environment is rebuilt whenever the lock or the project metadata changes.
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -75,6 +76,9 @@ bench: $(BIN)/.installed ## measure over real HTTP: make bench LESSON=05 (blocke
 
 load: $(BIN)/.installed ## a bounded Locust load test: make load LESSON=09 [USERS=20] [DURATION=8] (seconds)
 	$(need-lesson)$(WB) load $(LESSON) --users $(USERS) --seconds $(DURATION)
+
+e2e: $(BIN)/.installed ## one customer's whole journey through stage 11 run as 3 worker processes [SERVICES=1: PostgreSQL, Redis]
+	$(WB) e2e $(if $(SERVICES),--services)
 
 coverage: $(BIN)/.installed ## branch coverage of a stage's app under its tests, with a floor: make coverage LESSON=09
 	$(need-lesson)$(WB) coverage $(LESSON)

@@ -3,7 +3,8 @@
 The stack is what `make serve` runs (workbook/stack.py): broker, mail server, Celery
 worker and beat, the fake payment provider and the app in uvicorn, each its own
 process. On the embedded tier they share a SQLite file and the embedded broker; on
-the services tier (--services), the test Redis and a fresh PostgreSQL database.
+the services tier (--services), the test Redis and a fresh PostgreSQL database
+(workbook/service_tier.py, which `make e2e SERVICES=1` uses too).
 """
 
 import time
@@ -15,10 +16,12 @@ from pathlib import Path
 
 import httpx2
 
-from workbook.doctor import service_urls
 from workbook.mail_server import messages, read_message
+from workbook.service_tier import emptied_test_redis, postgres_database
 from workbook.stack import Stack, running_stack
 from workbook.stages import Stage
+
+__all__ = ["postgres_database", "stack_on", "tiers"]
 
 
 def tiers(config) -> list[str]:
@@ -38,46 +41,19 @@ def stack_on(
         with running_stack(stage, mailbox=mailbox, extra_env=extra_env, api_processes=api_processes) as running:
             yield running
         return
-    import redis  # with --services only: see tests/conftest.py
-
-    redis_url = service_urls()[1]
-    server = redis.Redis.from_url(redis_url)
-    server.flushdb()
-    try:
-        with (
-            postgres_database() as database_url,
-            running_stack(
-                stage,
-                mailbox=mailbox,
-                extra_env=extra_env,
-                redis_url=redis_url,
-                database_url=database_url,
-                api_processes=api_processes,
-            ) as running,
-        ):
-            yield running
-    finally:
-        server.flushdb()
-        server.close()
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database on the test server, dropped afterwards (even with connections open)."""
-    import psycopg  # with --services only: importing it costs most of a second
-    from psycopg import sql
-    from sqlalchemy import make_url
-
-    server = make_url(service_urls()[0])
-    name = f"workbook_{uuid.uuid4().hex[:12]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with (
+        emptied_test_redis() as redis_url,
+        postgres_database() as database_url,
+        running_stack(
+            stage,
+            mailbox=mailbox,
+            extra_env=extra_env,
+            redis_url=redis_url,
+            database_url=database_url,
+            api_processes=api_processes,
+        ) as running,
+    ):
+        yield running
 
 
 def welcome_email(mailbox: Path, address: str, timeout: float = 30) -> EmailMessage:

@@ -338,6 +338,39 @@ def cmd_load(args) -> int:
     return 0 if report.total.failures == 0 else 1
 
 
+def cmd_e2e(args) -> int:
+    from workbook import scenario
+
+    if args.url:
+        # The processes behind the port, found once (psutil): the journey tells them apart by them.
+        serving = scenario.serving_processes(args.url) if args.find_processes else []
+        deployment = scenario.Deployment(
+            url=args.url.rstrip("/"),
+            mailbox=args.mailbox or _default_mailbox(),
+            provider_url=args.provider_url,
+            provider_ca=args.provider_ca,
+            server_processes=(lambda: serving) if serving else None,
+            api_processes=len(serving) or None,
+        )
+        found = f", served by {len(serving)} processes" if serving else ""
+        print(f"The journey against {deployment.url}{found}:")
+        return 0 if scenario.run(deployment).ok else 1
+    stage = get_stage(args.lesson)
+    tier = "PostgreSQL and Redis" if args.services else "the embedded defaults (SQLite, the embedded broker)"
+    print(f"Stage {stage.number} · {stage.title}: {scenario.API_WORKERS} API worker processes, on {tier}...")
+    with scenario.deployment(stage, services=args.services) as deployment:
+        print(f"Deployed at {deployment.url}; the journey:")
+        report = scenario.run(deployment)
+    print("Every promise kept." if report.ok else f"Broken at step {report.failed.number if report.failed else '?'}.")
+    return 0 if report.ok else 1
+
+
+def _default_mailbox() -> Path:
+    from workbook.mail_server import MAILBOX
+
+    return MAILBOX
+
+
 def cmd_coverage(args) -> int:
     from workbook import coverage_report
 
@@ -508,6 +541,19 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--users", type=int, default=20)
     sub.add_argument("--spawn-rate", type=int, default=10, help="users started per second")
     sub.add_argument("--seconds", type=int, default=8, help="how long the load runs")
+    sub = command("e2e", cmd_e2e, "one customer's whole journey through a deployment, each promise checked")
+    sub.add_argument("lesson", nargs="?", default="11", help="the stage to deploy (11)")
+    sub.add_argument("--services", action="store_true", help="on PostgreSQL and Redis, not the embedded defaults")
+    sub.add_argument("--url", help="a deployment already running, instead of starting one")
+    sub.add_argument("--mailbox", type=Path, help="with --url: where its mail server keeps the mail")
+    sub.add_argument("--provider-url", help="with --url: its payment provider, to count the charges")
+    sub.add_argument("--provider-ca", type=Path, help="with --url: the certificate authority of that provider")
+    sub.add_argument(
+        "--no-processes",
+        dest="find_processes",
+        action="store_false",
+        help="with --url: do not look for the processes behind the port (psutil) to tell them apart",
+    )
     sub = command("coverage", cmd_coverage, "branch coverage of a stage's app under its tests, against its floor")
     sub.add_argument("lesson")
     command("doctor", cmd_doctor, "is this machine ready for a workshop?").add_argument(

@@ -18,6 +18,7 @@ starts, and Ctrl-C stops:
   port, as in production, where the kernel spreads the connections over them.
   Every API process is told how many there are (WORKBOOK_WORKERS), so the check
   that all their connection pools fit the database server counts them all.
+  They share one media folder too (WORKBOOK_MEDIA_DIR), so any of them serves an upload.
 
 Both processes are configured through the same WORKBOOK_* variables as
 everything else, and share a SQLite file (in-memory SQLite would give each
@@ -244,7 +245,15 @@ def running_stack(
             certificates = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-payments-"))
             payments = cleanup.enter_context(provider_from_environment(Path(certificates)))
         redis_url = cleanup.enter_context(embedded_broker()) if redis_url is None else redis_url
-        extra = {"WORKBOOK_WORKERS": str(api_processes * api_workers), **payment_env(payments), **(extra_env or {})}
+        # One folder for the uploads of every API process: an image one process stored, another
+        # serves (each would otherwise make a temporary folder of its own, seen by no other).
+        media = {"WORKBOOK_MEDIA_DIR": cleanup.enter_context(tempfile.TemporaryDirectory(prefix="workbook-media-"))}
+        extra = {
+            "WORKBOOK_WORKERS": str(api_processes * api_workers),
+            **media,
+            **payment_env(payments),
+            **(extra_env or {}),
+        }
         env = stack_env(redis_url, embedded, database_url, mail.port, extra, broker_url)
         ports = [port or free_port(), *(free_port() for _ in range(api_processes - 1))]
         services: dict[str, Service] = {}
