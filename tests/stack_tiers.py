@@ -22,10 +22,15 @@ def tiers(config) -> list[str]:
 
 
 @contextmanager
-def stack_on(services: bool, stage: Stage, mailbox: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    """`stage`'s stack, started on the chosen tier and stopped afterwards; the test Redis emptied around it."""
+def stack_on(
+    services: bool, stage: Stage, mailbox: Path, extra_env: dict[str, str] | None = None, api_processes: int = 1
+) -> Iterator[Stack]:
+    """`stage`'s stack, started on the chosen tier and stopped afterwards; the test Redis emptied around it.
+
+    `api_processes` above 1 serves the app from that many uvicorn processes, each on a port of its own.
+    """
     if not services:
-        with running_stack(stage, mailbox=mailbox, extra_env=extra_env) as running:
+        with running_stack(stage, mailbox=mailbox, extra_env=extra_env, api_processes=api_processes) as running:
             yield running
         return
     import redis  # with --services only: see tests/conftest.py
@@ -37,7 +42,12 @@ def stack_on(services: bool, stage: Stage, mailbox: Path, extra_env: dict[str, s
         with (
             postgres_database() as database_url,
             running_stack(
-                stage, mailbox=mailbox, extra_env=extra_env, redis_url=redis_url, database_url=database_url
+                stage,
+                mailbox=mailbox,
+                extra_env=extra_env,
+                redis_url=redis_url,
+                database_url=database_url,
+                api_processes=api_processes,
             ) as running,
         ):
             yield running
