@@ -61,6 +61,8 @@ def test_nobody_elses_tokens_are_touched(client):
 def test_without_a_valid_token_there_is_nothing_to_end(client):
     assert client.delete("/users/me/sessions", headers=ACME).status_code == 401, "no token: 401"
     assert sign_out_everywhere(client, "not-a-token").status_code == 401, "a token that is not one: 401"
+    admin = log_in_as_admin(client)
+    assert sign_out_everywhere(client, admin["access_token"]).status_code == 204, "while a valid token may"
 
 
 @pytest.mark.services
