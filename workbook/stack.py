@@ -258,11 +258,13 @@ def running_stack(
             "--schedule", f"{schedule}/schedule",
         ]  # fmt: skip
         services["beat"] = _start("beat", beat_command, env, echo)
-        for number, app_port in enumerate(ports, start=1):
+        app_urls = [f"http://{host}:{app_port}" for app_port in ports]
+        # One after the other, each answering before the next starts: on SQLite nothing
+        # serialises what each process writes at start-up (tables, demo rows, role permissions),
+        # and on PostgreSQL the advisory lock of database.py guards the tables only.
+        for number, (app_port, app_url) in enumerate(zip(ports, app_urls, strict=True), start=1):
             name = "app" if number == 1 else f"app-{number}"
             services[name] = _start_app(name, stage, host, app_port, api_workers, env, echo)
-        app_urls = [f"http://{host}:{app_port}" for app_port in ports]
-        for name, app_url in zip([name for name in services if name.startswith("app")], app_urls, strict=True):
             _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
         yield Stack(stage, app_urls, mail, env, services, payments)
 

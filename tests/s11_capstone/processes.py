@@ -10,10 +10,12 @@ process it chooses, so "every process" means each of the three, asked in turn.
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import httpx2
 
+from workbook.exercises import child_process_env
 from workbook.stages import get_stage
 
 from ..auth_helpers import ACME, ADMIN_PASSWORD, bearer
@@ -34,9 +36,15 @@ T = TypeVar("T")
 
 
 @contextmanager
-def three_processes(services: bool, mailbox) -> Iterator[list[httpx2.Client]]:
-    """A client for each API process, in the order the stack started them."""
-    with stack_on(services, get_stage("11"), mailbox, ENV, api_processes=PROCESSES) as stack, ExitStack() as clients:
+def three_processes(services: bool, scratch: Path) -> Iterator[list[httpx2.Client]]:
+    """A client for each API process, in the order the stack started them.
+
+    Each process runs the exercise files these tests were asked to check (`--exercise-source`).
+    """
+    (mailbox := scratch / "mailbox").mkdir()
+    (hook := scratch / "exercise-source").mkdir()
+    env = ENV | child_process_env(hook)
+    with stack_on(services, get_stage("11"), mailbox, env, api_processes=PROCESSES) as stack, ExitStack() as clients:
         yield [clients.enter_context(httpx2.Client(base_url=url, timeout=30)) for url in stack.app_urls]
 
 

@@ -23,7 +23,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="module")
 def processes(request, tmp_path_factory) -> Iterator[list[httpx2.Client]]:
-    with three_processes(request.param == "services", tmp_path_factory.mktemp("mailbox")) as clients:
+    with three_processes(request.param == "services", tmp_path_factory.mktemp("stack")) as clients:
         yield clients
 
 
