@@ -28,6 +28,8 @@ ENV = {
     "WORKBOOK_BCRYPT_ROUNDS": "4",
     "WORKBOOK_PRODUCT_CACHE_LOCAL_SECONDS": "60",
     "WORKBOOK_WELCOME_RELAY_SECONDS": "3600",
+    # The tests poll each process for a few seconds: far more requests than a client's usual minute.
+    "WORKBOOK_RATE_LIMIT_PER_MINUTE": "100000",
 }
 # The broadcast that reaches the other processes takes milliseconds; a loaded machine, longer.
 SETTLE_SECONDS = 3.0
@@ -53,6 +55,13 @@ def admin_of_acme(client: httpx2.Client) -> dict:
     response = client.post("/token", data={"username": "admin@acme.example", "password": ADMIN_PASSWORD}, headers=ACME)
     assert response.status_code == 200, response.text
     return bearer(response.json()["access_token"])
+
+
+def stock_in_each(clients: list[httpx2.Client], sku: str) -> list[int]:
+    """The stock of acme's `sku` as each process serves it (from its cache, if it holds a copy)."""
+    answers = [client.get(f"/products/{sku}", headers=ACME) for client in clients]
+    assert all(answer.status_code == 200 for answer in answers), [answer.text for answer in answers]
+    return [answer.json()["stock"] for answer in answers]
 
 
 def settled(read: Callable[[], T], wanted: T) -> T:

@@ -3,6 +3,7 @@
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import httpx2
 import pytest
@@ -13,7 +14,7 @@ from ..auth_helpers import ACME, bearer, log_in_as_admin
 from ..payment_helpers import logged_in_ada
 from ..s10_production.order_helpers import stock_of
 from ..stack_tiers import tiers
-from .processes import admin_of_acme, settled, three_processes
+from .processes import admin_of_acme, settled, stock_in_each, three_processes
 
 
 def pytest_generate_tests(metafunc):
@@ -127,16 +128,12 @@ def test_two_restocks_at_once_both_count(shop_on_file, admin):
 @pytest.mark.services
 def test_every_process_serves_the_new_stock_after_a_restock_through_one(processes):
     admin = admin_of_acme(processes[0])
-
-    def stock_in_each() -> list[int]:
-        return [client.get("/products/TEE-002", headers=ACME).json()["stock"] for client in processes]
-
-    before = stock_in_each()  # each process now holds TEE-002 in its own memory, for a minute
+    before = stock_in_each(processes, "TEE-002")  # each process now holds TEE-002 in its memory, for a minute
     assert len(set(before)) == 1, f"the three processes agree before the restock: {before}"
     response = restock(processes[1], admin, "TEE-002", 9)
     assert response.status_code == 200, response.text
     wanted = [before[0] + 9] * len(processes)
-    seen = settled(stock_in_each, wanted)
+    seen = settled(partial(stock_in_each, processes, "TEE-002"), wanted)
     assert seen == wanted, (
         f"every process serves {before[0]} + 9 once the restock through the second has answered, "
         f"not the copy it kept in memory; they served {seen}"
@@ -146,10 +143,10 @@ def test_every_process_serves_the_new_stock_after_a_restock_through_one(processe
 @pytest.mark.services
 def test_restocks_spread_over_the_processes_all_count(processes):
     admin = admin_of_acme(processes[0])
-    start = processes[0].get("/products/CAP-003", headers=ACME).json()["stock"]
+    [start, *_] = stock_in_each(processes, "CAP-003")
     with ThreadPoolExecutor(len(processes)) as pool:
         answers = list(pool.map(lambda n: restock(processes[n % len(processes)], admin, "CAP-003", 2), range(12)))
     assert [answer.status_code for answer in answers] == [200] * 12, [answer.text for answer in answers]
     wanted = [start + 24] * len(processes)
-    seen = settled(lambda: [c.get("/products/CAP-003", headers=ACME).json()["stock"] for c in processes], wanted)
+    seen = settled(partial(stock_in_each, processes, "CAP-003"), wanted)
     assert seen == wanted, f"twelve restocks of 2, sent to three processes at once: {start} + 24 in each, got {seen}"
