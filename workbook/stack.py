@@ -265,7 +265,8 @@ def running_stack(
         for number, (app_port, app_url) in enumerate(zip(ports, app_urls, strict=True), start=1):
             name = "app" if number == 1 else f"app-{number}"
             services[name] = _start_app(name, stage, host, app_port, api_workers, env, echo)
-            _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
+            # A minute: on a machine shared with other work, importing the app alone can take half of it.
+            _wait_for(partial(_answers, f"{app_url}/health"), services[name], name, timeout=60)
         yield Stack(stage, app_urls, mail, env, services, payments)
 
 
