@@ -1,4 +1,4 @@
-"""Exercise 11/sign_out_everywhere: DELETE /users/me/sessions; every process refuses every token of the user."""
+"""Exercise 11/sign_out_everywhere: DELETE /users/me/tokens; every process refuses every token of the user."""
 
 from collections.abc import Iterator
 
@@ -22,7 +22,7 @@ def processes(request, tmp_path_factory) -> Iterator[list[httpx2.Client]]:
 
 
 def sign_out_everywhere(client, access_token: str):
-    return client.delete("/users/me/sessions", headers=bearer(access_token))
+    return client.delete("/users/me/tokens", headers=bearer(access_token))
 
 
 def refresh(client, refresh_token: str):
@@ -59,7 +59,7 @@ def test_nobody_elses_tokens_are_touched(client):
 
 
 def test_without_a_valid_token_there_is_nothing_to_end(client):
-    assert client.delete("/users/me/sessions", headers=ACME).status_code == 401, "no token: 401"
+    assert client.delete("/users/me/tokens", headers=ACME).status_code == 401, "no token: 401"
     assert sign_out_everywhere(client, "not-a-token").status_code == 401, "a token that is not one: 401"
     admin = log_in_as_admin(client)
     assert sign_out_everywhere(client, admin["access_token"]).status_code == 204, "while a valid token may"
@@ -74,7 +74,7 @@ def test_every_process_refuses_the_tokens_any_process_issued(processes):
             assert client.get("/users/me", headers=headers).status_code == 200, (
                 f"the token issued by process {issued} works in process {served} at first"
             )
-    response = processes[2].delete("/users/me/sessions", headers=tokens[0])
+    response = processes[2].delete("/users/me/tokens", headers=tokens[0])
     assert response.status_code == 204, response.text
     for issued, headers in enumerate(tokens, start=1):
         for served, client in enumerate(processes, start=1):
