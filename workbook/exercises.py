@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.util
+import json
+import os
 import sys
 import traceback
 from dataclasses import dataclass
@@ -166,3 +168,32 @@ def redirect_exercises(source: str, scratch: Path) -> ExerciseRedirect:
     finder = ExerciseRedirect(files, fallbacks=stubs if source == "lessons" else None)
     sys.meta_path.insert(0, finder)
     return finder
+
+
+# Run by each child Python whose PYTHONPATH starts with the folder `child_process_env` writes
+# it to: Python imports `sitecustomize` at start-up, before any code of the child's own.
+_CHILD_REDIRECT = """\
+import json, os, sys
+from pathlib import Path
+
+from workbook.exercises import ExerciseRedirect
+
+_files = json.loads(os.environ["WORKBOOK_EXERCISE_FILES"])
+sys.meta_path.insert(0, ExerciseRedirect({module: Path(file) for module, file in _files.items()}))
+"""
+
+
+def child_process_env(scratch: Path) -> dict[str, str]:
+    """The environment that makes a child Python process (uvicorn, a Celery worker) import the
+    exercise modules from the files this process imports them from: the learner's, the solution
+    or the stub, as `--exercise-source` chose. Without it a child would always run the learner's
+    files, whatever the tests were asked to check. `scratch` receives the start-up hook."""
+    redirect = next((finder for finder in sys.meta_path if isinstance(finder, ExerciseRedirect)), None)
+    if redirect is None:  # nothing redirected here: a child imports the same files by itself
+        return {}
+    (scratch / "sitecustomize.py").write_text(_CHILD_REDIRECT, encoding="utf-8")
+    paths = [str(scratch), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {
+        "PYTHONPATH": os.pathsep.join(paths),
+        "WORKBOOK_EXERCISE_FILES": json.dumps({module: str(file) for module, file in redirect.files.items()}),
+    }

@@ -284,18 +284,14 @@ def running_stack(
             "--schedule", f"{schedule}/schedule",
         ]  # fmt: skip
         services["beat"] = _start("beat", beat_command, env, echo)
-        names = ["app" if number == 1 else f"app-{number}" for number in range(1, len(ports) + 1)]
         app_urls = [f"http://{host}:{app_port}" for app_port in ports]
-        # Each API process writes what a tenant needs (roles, demo admins and products) where it
-        # is missing. On PostgreSQL an advisory lock lets one process at a time look and write;
-        # a SQLite file has no such lock, so there the first process starts alone, and the others
-        # find everything written.
-        first = 1 if database_url.startswith("sqlite") else len(ports)
-        for batch in (slice(0, first), slice(first, None)):
-            for name, app_port in zip(names[batch], ports[batch], strict=True):
-                services[name] = _start_app(name, stage, host, app_port, api_workers, env, echo)
-            for name, app_url in zip(names[batch], app_urls[batch], strict=True):
-                _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
+        # One after the other, each answering before the next starts: on SQLite nothing
+        # serialises what each process writes at start-up (tables, demo rows, role permissions),
+        # and on PostgreSQL the advisory lock of database.py guards the tables only.
+        for number, (app_port, app_url) in enumerate(zip(ports, app_urls, strict=True), start=1):
+            name = "app" if number == 1 else f"app-{number}"
+            services[name] = _start_app(name, stage, host, app_port, api_workers, env, echo)
+            _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
         yield Stack(stage, app_urls, mail, env, services, payments)
 
 
