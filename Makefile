@@ -68,8 +68,8 @@ diff: $(BIN)/.installed ## what a stage changed since the previous one: make dif
 bench: $(BIN)/.installed ## measure over real HTTP: make bench LESSON=05 (blocked loop), LESSON=08 (HTTP client)
 	$(need-lesson)$(WB) bench $(LESSON)
 
-load: $(BIN)/.installed ## a bounded Locust load test: make load LESSON=09 [USERS=20] [DURATION=8] (seconds)
-	$(need-lesson)$(WB) load $(LESSON) --users $(USERS) --seconds $(DURATION)
+load: $(BIN)/.installed ## a bounded Locust load test: make load LESSON=09 [USERS=20] [DURATION=8] (seconds) [SERVICES=1] (11)
+	$(need-lesson)$(WB) load $(LESSON) --users $(USERS) --seconds $(DURATION) $(if $(SERVICES),--services)
 
 coverage: $(BIN)/.installed ## branch coverage of a stage's app under its tests, with a floor: make coverage LESSON=09
 	$(need-lesson)$(WB) coverage $(LESSON)

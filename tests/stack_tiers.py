@@ -6,11 +6,12 @@ process. On the embedded tier they share a SQLite file and the embedded broker; 
 the services tier (--services), the test Redis and a fresh PostgreSQL database.
 """
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from workbook.databases import emptied_redis
+from workbook.databases import fresh_postgres_database as postgres_database
 from workbook.doctor import service_urls
 from workbook.stack import Stack, running_stack
 from workbook.stages import Stage
@@ -28,38 +29,12 @@ def stack_on(services: bool, stage: Stage, mailbox: Path, extra_env: dict[str, s
         with running_stack(stage, mailbox=mailbox, extra_env=extra_env) as running:
             yield running
         return
-    import redis  # with --services only: see tests/conftest.py
-
     redis_url = service_urls()[1]
-    server = redis.Redis.from_url(redis_url)
-    server.flushdb()
-    try:
-        with (
-            postgres_database() as database_url,
-            running_stack(
-                stage, mailbox=mailbox, extra_env=extra_env, redis_url=redis_url, database_url=database_url
-            ) as running,
-        ):
-            yield running
-    finally:
-        server.flushdb()
-        server.close()
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database on the test server, dropped afterwards (even with connections open)."""
-    import psycopg  # with --services only: importing it costs most of a second
-    from psycopg import sql
-    from sqlalchemy import make_url
-
-    server = make_url(service_urls()[0])
-    name = f"workbook_{uuid.uuid4().hex[:12]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with (
+        emptied_redis(redis_url),
+        postgres_database() as database_url,
+        running_stack(
+            stage, mailbox=mailbox, extra_env=extra_env, redis_url=redis_url, database_url=database_url
+        ) as running,
+    ):
+        yield running
