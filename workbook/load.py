@@ -52,6 +52,10 @@ from workbook.stages import ROOT, Stage
 # browser's: 10 requests a second per client. Its users pace themselves under it.
 RATE_LIMIT_PER_MINUTE = 600
 
+# Seconds each process of the deployment may take to start: three workers importing the app
+# at once on a machine whose cores are busy take a while.
+START_TIMEOUT = 120
+
 LIFTED_LIMITS = {
     "WORKBOOK_RATE_LIMIT_PER_MINUTE": "1000000",
     "WORKBOOK_LOGIN_ATTEMPTS_PER_MINUTE": "1000000",
@@ -169,18 +173,20 @@ def deployed(stage: Stage, workdir: Path, workers: int, env: dict[str, str], ser
     """The stage's whole stack, its API as uvicorn's supervisor and `workers` processes; on SQLite and the
     embedded broker, or with `services` on a fresh PostgreSQL database and the test Redis (emptied around it)."""
     with ExitStack() as cleanup:
-        tier: dict[str, str] = {}
+        redis_url = database_url = None
         if services:
-            tier["redis_url"] = service_urls()[1]
-            tier["database_url"] = cleanup.enter_context(fresh_postgres_database())
-            cleanup.enter_context(emptied_redis(tier["redis_url"]))
+            redis_url = service_urls()[1]
+            database_url = cleanup.enter_context(fresh_postgres_database())
+            cleanup.enter_context(emptied_redis(redis_url))
         yield cleanup.enter_context(
             running_stack(
                 stage,
                 api_workers=workers,
                 extra_env={"WORKBOOK_WORKERS": str(workers), **env},  # the pool arithmetic counts them all
                 mailbox=workdir / "mailbox",
-                **tier,
+                start_timeout=START_TIMEOUT,
+                redis_url=redis_url,
+                database_url=database_url,
             )
         )
 

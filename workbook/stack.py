@@ -213,10 +213,12 @@ def running_stack(
     concurrency: int = 1,
     api_processes: int = 1,
     api_workers: int = 1,
+    start_timeout: float = 30,
 ) -> Iterator[Stack]:
     """Start broker, mail server, worker and app; yield the Stack; stop them all on exit.
 
     `port` is the first API process's; with `api_processes` above 1 the others take free ports.
+    `start_timeout` is the longest each process may take to be ready (the worker, then each API process).
     """
     with ExitStack() as cleanup:
         embedded = redis_url is None
@@ -252,7 +254,12 @@ def running_stack(
         # The worker first, then beat and the app: once the worker is ready, the tables
         # exist and the broker answers. (Starting them together would be safe too: each
         # creates what is missing under a PostgreSQL advisory lock, see database.py.)
-        _wait_for(lambda: any(" ready." in line for line in services["worker"].lines), services["worker"], "worker")
+        _wait_for(
+            lambda: any(" ready." in line for line in services["worker"].lines),
+            services["worker"],
+            "worker",
+            start_timeout,
+        )
         beat_command = [
             sys.executable, "-m", "celery", "-A", f"lessons.{stage.package}.worker", "beat", "--loglevel=INFO",
             "--schedule", f"{schedule}/schedule",
@@ -263,7 +270,7 @@ def running_stack(
             services[name] = _start_app(name, stage, host, app_port, api_workers, env, echo)
         app_urls = [f"http://{host}:{app_port}" for app_port in ports]
         for name, app_url in zip([name for name in services if name.startswith("app")], app_urls, strict=True):
-            _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
+            _wait_for(partial(_answers, f"{app_url}/health"), services[name], name, start_timeout)
         yield Stack(stage, app_urls, mail, env, services, payments)
 
 
