@@ -15,9 +15,9 @@ loopback address of its own and paced under the rate limit, so none is refused:
 The signal goes to a worker holding payers' connections (and then the most of the
 load's), so the question is real: what happens to a payment in flight, and to a
 client's connection, when the process at its other end stops? The drill watches the
-processes (psutil): the old one exits, the supervisor notices (it looks at its children every half second) and starts a new
-one, which imports the app and runs its start-up; the replacement serves once it
-has accepted a connection of the load's.
+processes (psutil): the old one exits, the supervisor notices (it looks at its
+children every half second) and starts a new one, which imports the app and runs
+its start-up; the replacement serves once it has accepted a connection of the load's.
 
 What SIGTERM does to connections, read in uvicorn's Server.shutdown and measured
 here: the worker stops accepting (the socket stays open in the other two, so a new
