@@ -165,9 +165,12 @@ class Load:
         self.addresses = (f"127.0.2.{host}" for host in itertools.count(1))
         self.last_address = ""
         self.payers: set[str] = set()  # their addresses
+        self.kept_alive: set[str] = set()  # the addresses of every client that keeps its connection
 
     def client(self, keep_alive: bool, timeout: float = 30) -> httpx2.AsyncClient:
         self.last_address = next(self.addresses)
+        if keep_alive:
+            self.kept_alive.add(self.last_address)
         transport = httpx2.AsyncHTTPTransport(
             local_address=self.last_address,  # a client of its own to the rate limiter
             limits=httpx2.Limits(max_keepalive_connections=1 if keep_alive else 0),
@@ -269,9 +272,10 @@ async def restart_drill(
     try:
         await asyncio.sleep(settle_seconds)
         before = workers(supervisor)
-        # Every kept-alive client's connection open (at least one per kept-alive reader and payer).
+        # Every kept-alive client's connection open: a connection of each kept-alive reader and payer.
         await _until(
-            lambda: sum(_connections_on(pid, port) for pid in before) >= readers + payers, "the load's connections"
+            lambda: sum(_connections_on(pid, port, load.kept_alive) for pid in before) >= readers + payers,
+            "the load's kept-alive connections",
         )
         # The worker with payments in flight (and then the most connections): the signal meets work under way.
         old = max(before, key=lambda pid: (_connections_on(pid, port, load.payers), _connections_on(pid, port)))
