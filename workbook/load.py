@@ -228,6 +228,7 @@ def run(
 
     A stage loaded as deployed (`api_workers`) keeps its limits, the rate limit at `rate_limit` a minute
     per client; `services` puts it on PostgreSQL and Redis. Any other stage runs with its limits lifted.
+    `env` is settings for the server on top of those (its users still pace themselves under `rate_limit`).
     """
     if not has_load_test(stage):
         raise LookupError(f"stage {stage.number} has no load test ({locustfile(stage).relative_to(ROOT)})")
@@ -239,8 +240,9 @@ def run(
             settings = LIFTED_LIMITS | (env or {})
             with served(stage, workdir, settings) as url:
                 return run_locust(stage, url, workdir, env=settings, **pace)
-        settings = deployed_settings(rate_limit) | (env or {})
-        with deployed(stage, workdir, workers, settings, services) as stack:
+        # The users pace themselves under `rate_limit`; `env` may give the server other settings.
+        settings = deployed_settings(rate_limit)
+        with deployed(stage, workdir, workers, settings | (env or {}), services) as stack:
             return run_locust(stage, stack.app_url, workdir, env=settings, **pace)
 
 
