@@ -44,17 +44,16 @@ ADDRESSES = (f"127.0.1.{host}" for host in itertools.cycle(range(1, 255)))
 @events.test_start.add_listener
 def stock_up(environment, **kwargs) -> None:
     """Log in as the admin and raise the ordered product's stock, before any shopper starts."""
-    headers = {"X-Tenant-ID": TENANT}
-    with requests.Session() as admin:
-        answer = admin.post(f"{environment.host}/token", data=LOG_IN, headers=headers, timeout=30)
-        answer.raise_for_status()
-        headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
-        product = admin.get(f"{environment.host}/products/{ORDERED_SKU}", headers=headers, timeout=30)
-        product.raise_for_status()
-        # PUT replaces name, price and stock together: the same name and price, more stock.
-        changes = {"name": product.json()["name"], "price": product.json()["price"], "stock": STOCK}
-        url = f"{environment.host}/admin/products/{ORDERED_SKU}"
-        admin.put(url, json=changes, headers=headers, timeout=30).raise_for_status()
+    host, headers = environment.host, {"X-Tenant-ID": TENANT}
+    answer = requests.post(f"{host}/token", data=LOG_IN, headers=headers, timeout=30)
+    answer.raise_for_status()
+    headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+    product = requests.get(f"{host}/products/{ORDERED_SKU}", headers=headers, timeout=30)
+    product.raise_for_status()
+    # PUT replaces name, price and stock together: the same name and price, more stock.
+    changes = {"name": product.json()["name"], "price": product.json()["price"], "stock": STOCK}
+    url = f"{host}/admin/products/{ORDERED_SKU}"
+    requests.put(url, json=changes, headers=headers, timeout=30).raise_for_status()
 
 
 class Shopper(HttpUser):
