@@ -117,7 +117,9 @@ class RestartResult:
         ]
         for kind, tally in self.tallies.items():
             errors = ", ".join(f"{error} ×{count}" for error, count in tally.errors.items())
-            lines.append(f"  {kind:<15} {tally.requests:>5} requests {tally.failed:>3} failed {errors}")
+            lines.append(
+                f"  {kind:<15} {tally.requests:>5} requests {tally.failed:>3} failed {tally.retried:>3} resent {errors}"
+            )
         return "\n".join(lines)
 
 
