@@ -232,7 +232,7 @@ async def _prepare(url: str) -> str:
         return answer.json()["access_token"]
 
 
-async def _until(check, what: str, timeout: float = 30) -> float:
+async def _until(check, what: str, timeout: float = 90) -> float:
     """Poll `check` every 10 ms; the time.monotonic() when it first held."""
     deadline = time.monotonic() + timeout
     while not check():
