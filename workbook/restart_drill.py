@@ -30,8 +30,9 @@ each an instant wide: a request sent on a kept-alive connection as the server
 closes it (the two cross on the wire), and a new connection the stopping worker
 had just accepted, whose request it had not yet read. Either way the connection
 closes with no byte of an answer (ReadError, RemoteProtocolError), and the request
-was never run. The drill's runs without resending met the second one (a GET on a
-new connection failed in about one drill in six, on a busy machine).
+was never run. The windows are narrow on an idle machine and wide on a busy one:
+there, drills met both, on kept-alive readers, new-connection readers and payers
+alike (each kind's `retried`); run with `resend=False`, those requests fail.
 
 No setting of the server closes those windows: HTTP/1.1 has no way to tell a client
 "do not send on this connection" before closing it, and uvicorn's keep-alive and
