@@ -74,8 +74,8 @@ diff: $(BIN)/.installed ## what a stage changed since the previous one: make dif
 bench: $(BIN)/.installed ## measure over real HTTP: make bench LESSON=05 (blocked loop), LESSON=08 (HTTP client), LESSON=11 (read vs bare FastAPI)
 	$(need-lesson)$(WB) bench $(LESSON)
 
-load: $(BIN)/.installed ## a bounded Locust load test: make load LESSON=09 [USERS=20] [DURATION=8] (seconds)
-	$(need-lesson)$(WB) load $(LESSON) --users $(USERS) --seconds $(DURATION)
+load: $(BIN)/.installed ## a bounded Locust load test: make load LESSON=09 [USERS=20] [DURATION=8] (seconds) [SERVICES=1] (11)
+	$(need-lesson)$(WB) load $(LESSON) --users $(USERS) --seconds $(DURATION) $(if $(SERVICES),--services)
 
 e2e: $(BIN)/.installed ## one customer's whole journey through stage 11 run as 3 worker processes [SERVICES=1: PostgreSQL, Redis]
 	$(WB) e2e $(if $(SERVICES),--services)

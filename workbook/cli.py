@@ -329,11 +329,20 @@ def cmd_load(args) -> int:
 
     stage = get_stage(args.lesson)
     if not load.has_load_test(stage):
-        print(f"Stage {stage.number} · {stage.title} has no load test: stage 09 has one (its load/locustfile.py).")
+        print(f"Stage {stage.number} · {stage.title} has no load test: stages 09 and 11 have one (load/locustfile.py).")
         return 0
     print(f"Stage {stage.number} · {stage.title}: {args.users} Locust users for {args.seconds} s on loopback...")
-    print("  (for the run, the rate limit and the log-in throttles are lifted, and bcrypt's cost is 4)")
-    report = load.run(stage, users=args.users, spawn_rate=args.spawn_rate, seconds=args.seconds)
+    workers = load.api_workers(stage)
+    if workers is None:
+        print("  (for the run, the rate limit and the log-in throttles are lifted, and bcrypt's cost is 4)")
+    else:
+        tier = "PostgreSQL and Redis" if args.services else "SQLite and the embedded broker"
+        print(f"  (as deployed: uvicorn's supervisor and {workers} worker processes, the Celery worker, on {tier};")
+        print(
+            f"   the rate limit kept at {load.RATE_LIMIT_PER_MINUTE} a minute per client, each user a client of its"
+            " own pacing itself at 80 % of it; bcrypt's cost is 4)"
+        )
+    report = load.run(stage, users=args.users, spawn_rate=args.spawn_rate, seconds=args.seconds, services=args.services)
     print(load.table(report))
     return 0 if report.total.failures == 0 else 1
 
@@ -536,11 +545,12 @@ def parser() -> argparse.ArgumentParser:
         cmd_bench,
         "measure over real HTTP: blocking (05), HTTP clients (08), the product read against bare FastAPI (11)",
     ).add_argument("lesson")
-    sub = command("load", cmd_load, "a bounded Locust load test against uvicorn on loopback (stage 09)")
+    sub = command("load", cmd_load, "a bounded Locust load test on loopback (stage 09: one uvicorn; 11: as deployed)")
     sub.add_argument("lesson")
     sub.add_argument("--users", type=int, default=20)
     sub.add_argument("--spawn-rate", type=int, default=10, help="users started per second")
     sub.add_argument("--seconds", type=int, default=8, help="how long the load runs")
+    sub.add_argument("--services", action="store_true", help="a deployed stage on PostgreSQL and Redis (stage 11)")
     sub = command("e2e", cmd_e2e, "one customer's whole journey through a deployment, each promise checked")
     sub.add_argument("lesson", nargs="?", default="11", help="the stage to deploy (11)")
     sub.add_argument("--services", action="store_true", help="on PostgreSQL and Redis, not the embedded defaults")
