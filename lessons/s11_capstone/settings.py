@@ -13,19 +13,19 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .health_settings import HealthSettings
+from .migration_settings import MigrationSettings
 from .retrying import longest_attempt_seconds
 
 
-class Settings(HealthSettings, BaseSettings):  # readiness deadlines, shutdown grace: health_settings.py
+class Settings(HealthSettings, MigrationSettings, BaseSettings):  # see health_settings.py, migration_settings.py
     model_config = SettingsConfigDict(env_prefix="WORKBOOK_")
 
     app_name: str = "Storefront API"
     # "production" switches off everything that is only safe on a laptop: the
     # development signing key and the demo admins (signing_keys.py, demo_admins.py).
     environment: Literal["development", "test", "production"] = "development"
-    # In-memory SQLite: nothing to install, and a fresh shop every time the app starts.
-    # Point it at PostgreSQL with, for example,
-    # WORKBOOK_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
+    # In-memory SQLite: nothing to install, and a fresh shop every time the app starts. Point it at
+    # PostgreSQL with, for example, WORKBOOK_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
     database_url: str = "sqlite://"
     sql_echo: bool = False
     # The app's JSON lines from this level up; DEBUG adds SQL timings (sql_timing.py). Libraries: INFO up.
