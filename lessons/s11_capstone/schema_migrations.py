@@ -127,7 +127,7 @@ def schema_differences(connection: Connection, schema: str) -> list[Any]:
 
 
 def write_revision(message: str) -> Path:
-    """Autogenerate the next revision from what the models have and the head lacks; returns its file.
+    """Write the next revision from what the models have and the head lacks; returns its file.
 
     It compares against a scratch in-memory database migrated to head, in a schema
     named like the models' placeholder, so the ops come out naming the placeholder;

@@ -19,7 +19,7 @@ context.configure(
     target_metadata=config.attributes["metadata"],
     # The tenant's own version table, in its own schema.
     version_table_schema=schema,
-    # Compare (autogenerate) in this schema only: the other tenants' are not ours to change.
+    # Compare (for a new revision) in this schema only: the other tenants' are not ours to change.
     include_schemas=True,
     include_name=lambda name, type_, parent_names: type_ != "schema" or name == schema,
 )
