@@ -21,7 +21,7 @@ need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LES
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test test-services test-browser check watch check-solutions serve mail diff bench reset hint \
-	progress doctor notebooks lock bench-check bench-test load coverage
+	progress doctor notebooks lock bench-check bench-test load coverage migrate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ load: $(BIN)/.installed ## a bounded Locust load test: make load LESSON=09 [USER
 
 coverage: $(BIN)/.installed ## branch coverage of a stage's app under its tests, with a floor: make coverage LESSON=09
 	$(need-lesson)$(WB) coverage $(LESSON)
+
+migrate: $(BIN)/.installed ## every tenant's schema in WORKBOOK_DATABASE_URL to the newest migration [LESSON=11]
+	$(WB) migrate $(or $(LESSON),11)
 
 reset: $(BIN)/.installed ## put exercises back to their stub: make reset LESSON=01 [EXERCISE=id]
 	$(need-lesson)$(WB) reset $(LESSON) $(EXERCISE)

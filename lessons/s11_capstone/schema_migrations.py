@@ -31,7 +31,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData
+from sqlalchemy import Connection, Engine, Index, MetaData
 from sqlalchemy.schema import CreateSchema
 
 from . import models
@@ -109,8 +109,17 @@ def tenant_metadata(schema: str) -> MetaData:
     """
     metadata = MetaData()
     for table in models.Base.metadata.sorted_tables:
-        table.to_metadata(metadata, schema=schema)
+        copy = table.to_metadata(metadata, schema=schema)
+        # An index named by convention (ix_tenant_orders_user_id) would be named again after
+        # the new schema; every schema's index keeps the models' name, as the migrations do.
+        names = {_columns(index): index.name for index in table.indexes}
+        for index in copy.indexes:
+            index.name = names[_columns(index)]
     return metadata
+
+
+def _columns(index: Index) -> tuple[str, ...]:
+    return tuple(column.name for column in index.columns)
 
 
 def schema_differences(connection: Connection, schema: str) -> list[Any]:
