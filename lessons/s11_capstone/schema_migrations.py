@@ -122,8 +122,8 @@ def _columns(index: Index) -> tuple[str, ...]:
     return tuple(column.name for column in index.columns)
 
 
-def schema_differences(connection: Connection, schema: str) -> list[Any]:
-    """What Alembic finds between `schema` in the database and the models: empty when they agree."""
+def schema_differences(connection: Connection, schema: str, wanted: MetaData | None = None) -> list[Any]:
+    """What Alembic finds between `schema` in the database and the models (or `wanted`): empty when they agree."""
     context = MigrationContext.configure(
         connection,
         opts={
@@ -132,7 +132,7 @@ def schema_differences(connection: Connection, schema: str) -> list[Any]:
             "include_name": lambda name, type_, parent_names: type_ != "schema" or name == schema,
         },
     )
-    return compare_metadata(context, tenant_metadata(schema))
+    return compare_metadata(context, wanted if wanted is not None else tenant_metadata(schema))
 
 
 def write_revision(message: str) -> Path:
