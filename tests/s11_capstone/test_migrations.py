@@ -5,6 +5,7 @@ on a fresh PostgreSQL database."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -99,6 +100,22 @@ def test_each_schema_goes_down_to_base_and_up_to_head_again(migrations, engine):
     migrations.migrate_schema(engine, "tenant_acme")
     assert revisions(migrations, engine, "tenant_acme") == migrations.head_revisions()
     assert differences(migrations, engine, "tenant_acme") == [], "up again, the schema is as the models describe it"
+
+
+def test_a_revision_written_from_the_models_builds_what_they_describe(migrations, engine, tmp_path, monkeypatch):
+    """`migrate revision` on migrations that have none yet: the file it writes names the tenant's
+    schema through the variable `schema`, never the models' placeholder, and builds every table."""
+    scratch = tmp_path / "migrations"
+    shutil.copytree(migrations.MIGRATIONS, scratch, ignore=shutil.ignore_patterns("0*.py", "__pycache__"))
+    monkeypatch.setattr(migrations, "MIGRATIONS", scratch)
+    written = migrations.write_revision("every table")
+    assert written.parent == scratch / "versions" and written.name == "0001_every_table.py"
+    source = written.read_text()
+    assert "schema=schema" in source and 'f"{schema}.users.id"' in source, source
+    assert f'"{migrations.TENANT_SCHEMA}' not in source, f"the placeholder schema is left in:\n{source}"
+    for schema in SCHEMAS:
+        migrations.migrate_schema(engine, schema)
+        assert differences(migrations, engine, schema) == [], f"{schema} differs from the models"
 
 
 def migrate_command(database_url: str, *arguments: str) -> subprocess.CompletedProcess:
