@@ -24,7 +24,7 @@ need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LES
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test test-services test-browser check watch check-solutions serve mail diff bench reset hint serve-prod \
-	progress doctor notebooks lock bench-check bench-test load coverage e2e
+	progress doctor notebooks lock bench-check bench-test load coverage e2e migrate
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ e2e: $(BIN)/.installed ## one customer's whole journey through stage 11 run as 3
 
 coverage: $(BIN)/.installed ## branch coverage of a stage's app under its tests, with a floor: make coverage LESSON=09
 	$(need-lesson)$(WB) coverage $(LESSON)
+
+migrate: $(BIN)/.installed ## every tenant's schema in WORKBOOK_DATABASE_URL to the newest migration [LESSON=11]
+	$(WB) migrate $(or $(LESSON),11)
 
 reset: $(BIN)/.installed ## put exercises back to their stub: make reset LESSON=01 [EXERCISE=id]
 	$(need-lesson)$(WB) reset $(LESSON) $(EXERCISE)

@@ -1,8 +1,8 @@
 """Several processes starting together on one fresh PostgreSQL database.
 
 `uvicorn --workers 3` starts three processes, and each runs the lifespan: each
-creates the tenants' schemas and tables that are missing, and (from stage 06
-on) seeds the demo admins and the roles' permissions. Without the start-up lock
+creates the tenants' schemas and tables that are missing (stage 11 runs its
+migrations), and (from stage 06 on) seeds the demo admins and the roles' permissions. Without the start-up lock
 (database.py) two of them would create the same table, or seed the same rows, at
 the same moment. Every round uses a fresh database, so every round races.
 """
@@ -18,6 +18,7 @@ from psycopg import sql
 from sqlalchemy import make_url
 
 from lessons.s07_authorization.roles import DEFAULT_PERMISSIONS
+from lessons.s11_capstone.roles import DEFAULT_PERMISSIONS as CAPSTONE_PERMISSIONS
 from workbook.serving import free_port
 from workbook.stages import ROOT, get_stage
 
@@ -29,12 +30,18 @@ pytestmark = pytest.mark.services
 PROCESSES = 3
 ROUNDS = 5
 TENANTS = ("acme", "globex")
-# What every tenant must hold after start-up, exactly once: the demo admin (06 on)
-# and the default role permissions (07).
+# What every tenant must hold after start-up, exactly once: the demo admin (06 on),
+# the default role permissions (07) and, where migrations make the tables (11), the
+# one row of the tenant's version table.
 SEEDED = {
     "02": {},
     "06": {"users": 1},
     "07": {"users": 1, "role_permissions": sum(len(permissions) for permissions in DEFAULT_PERMISSIONS.values())},
+    "11": {
+        "users": 1,
+        "role_permissions": sum(len(permissions) for permissions in CAPSTONE_PERMISSIONS.values()),
+        "alembic_version": 1,
+    },
 }
 READY, FAILED = "Application startup complete.", "Application startup failed."
 

@@ -398,6 +398,15 @@ def cmd_coverage(args) -> int:
     return 0
 
 
+def cmd_migrate(args) -> int:
+    stage = get_stage(args.lesson)
+    if not (stage.directory / "migrate.py").exists():
+        print(f"Stage {stage.number} · {stage.title} has no migrations: stage 11 has them (its migrations/ folder).")
+        return 2
+    # In a process of its own: the stage reads WORKBOOK_DATABASE_URL and WORKBOOK_TENANTS like the app.
+    return subprocess.call([sys.executable, "-m", f"lessons.{stage.package}.migrate", *args.passed_on], cwd=ROOT)
+
+
 def cmd_doctor(args) -> int:
     from workbook import doctor
 
@@ -566,6 +575,9 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = command("coverage", cmd_coverage, "branch coverage of a stage's app under its tests, against its floor")
     sub.add_argument("lesson")
+    sub = command("migrate", cmd_migrate, "bring every tenant's schema to the newest migration (stage 11)")
+    sub.add_argument("lesson")
+    sub.add_argument("passed_on", nargs=argparse.REMAINDER, help="passed on, e.g. current, or revision -m '...'")
     command("doctor", cmd_doctor, "is this machine ready for a workshop?").add_argument(
         "--services", action="store_true", help="PostgreSQL and Redis must be reachable"
     )

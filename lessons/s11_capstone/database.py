@@ -6,13 +6,11 @@ each tenant gets a view of the engine whose `schema_translate_map` swaps the
 placeholder for its real schema as each statement is compiled. Nothing is set on
 the connection itself, so nothing can leak from one request to the next.
 
-Every process creates what is missing at start-up, and several start at once
-(`uvicorn --workers 4`, the app beside a Celery worker). Two processes that both
-find a table missing both create it, and the second fails. A real deployment
-usually creates and changes the schema with one command run once before any
-process starts (Alembic migrations, stage 11); a stage here starts with one
-command instead, so every process takes a PostgreSQL advisory lock first
-(`hold_startup_lock`): one creates, the others wait, then find it all there.
+The tables themselves are made and changed by Alembic migrations, schema by
+schema (schema_migrations.py). Several processes start at once (`uvicorn
+--workers 4`, the app beside a Celery worker), and each migrates, or seeds the
+demo rows, only while it holds a PostgreSQL advisory lock (`hold_startup_lock`):
+one works, the others wait, then find it all done.
 """
 
 import os
@@ -23,7 +21,6 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event, func, make_url, select
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.schema import CreateSchema
 
 # The schema the models are declared in; never a real schema.
 TENANT_SCHEMA = "tenant"
@@ -44,7 +41,7 @@ def create_db_engine(
     and new connections, for every request.
 
     `schemas` are the tenants' schemas. PostgreSQL keeps them in the database
-    (see `create_tenant_tables`); SQLite has no schemas, but an attached database
+    (see schema_migrations.py); SQLite has no schemas, but an attached database
     plays the part, and each new connection has to attach them again.
 
     `pool` holds the pool's options (pool_size, pool_timeout...: pool_sizing.py).
@@ -112,16 +109,3 @@ def hold_startup_lock(connection: Connection) -> None:
     """
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(STARTUP_LOCK_KEY)))
-
-
-def create_tenant_tables(engine: Engine, schema: str) -> Engine:
-    """Create `schema` and its tables if they are missing; returns the tenant's view of the engine."""
-    # One transaction: the lock, the check for what exists, the creation (PostgreSQL
-    # DDL is transactional), then COMMIT, which lets the next process look.
-    with engine.begin() as connection:
-        hold_startup_lock(connection)
-        if engine.dialect.name == "postgresql":
-            connection.execute(CreateSchema(schema, if_not_exists=True))
-        # blocking, but it runs at start-up, before any request
-        Base.metadata.create_all(connection.execution_options(schema_translate_map={TENANT_SCHEMA: schema}))
-    return tenant_engine(engine, schema)

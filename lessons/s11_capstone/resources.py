@@ -60,7 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         engine = open_database(settings, cleanup)
         pool = PoolWatch(engine, settings.pool_size, settings.max_overflow)
         refuse_oversized_pool(engine, settings)  # too big for the server: refuse now, not under load
-        tenants = open_tenants(engine, settings.tenants)
+        tenants = open_tenants(engine, settings.tenants, settings.migrate_at_startup)  # or refuses
         redis = open_redis(settings, cleanup)
         passwords = PasswordHasher(settings.bcrypt_rounds)
         seed_demo_admins(tenants, passwords, settings)

@@ -14,19 +14,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .deployment_settings import DeploymentSettings
 from .health_settings import HealthSettings
+from .migration_settings import MigrationSettings
 from .retrying import longest_attempt_seconds
 
 
-# Readiness deadlines and shutdown grace: health_settings.py; debug, hosts, CORS, workers: deployment_settings.py.
-class Settings(HealthSettings, DeploymentSettings, BaseSettings):
+# Deadlines and grace: health_settings.py; debug, hosts, CORS, workers: deployment_settings.py; migration_settings.py.
+class Settings(HealthSettings, DeploymentSettings, MigrationSettings, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WORKBOOK_")
 
     app_name: str = "Storefront API"
     # "production" refuses to start with anything only safe on a laptop (production_checks.py).
     environment: Literal["development", "test", "production"] = "development"
-    # In-memory SQLite: nothing to install, and a fresh shop every time the app starts.
-    # Point it at PostgreSQL with, for example,
-    # WORKBOOK_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
+    # In-memory SQLite: nothing to install, and a fresh shop every time the app starts. Point it at
+    # PostgreSQL with, for example, WORKBOOK_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
     database_url: str = "sqlite://"
     sql_echo: bool = False
     # The app's JSON lines from this level up; DEBUG adds SQL timings (sql_timing.py). Libraries: INFO up.

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .database import create_tenant_tables
+from .database import tenant_engine
+from .schema_migrations import migrate_schema, require_head
 
 # fullmatch, not match: `$` would also accept a trailing newline.
 TENANT_ID = re.compile(r"[a-z][a-z0-9_]{1,30}")
@@ -53,11 +54,19 @@ class TenantRegistry:
         return list(self._tenants)
 
 
-def open_tenants(engine: Engine, tenant_ids: Iterable[str]) -> TenantRegistry:
-    """Create each tenant's schema and tables, and its session factory."""
+def open_tenants(engine: Engine, tenant_ids: Iterable[str], migrate: bool = True) -> TenantRegistry:
+    """Each tenant's session factory, once its schema is at the migrations' head.
+
+    With `migrate`, bring each schema there (schema_migrations.py); without, refuse
+    to start if one is not (a deployment that migrates as a release step).
+    """
     tenants = []
     for tenant_id in tenant_ids:
         schema = schema_for(tenant_id)
-        scoped = create_tenant_tables(engine, schema)
-        tenants.append(Tenant(tenant_id, schema, sessionmaker(scoped, expire_on_commit=False)))
+        if migrate:
+            migrate_schema(engine, schema)
+        else:
+            require_head(engine, schema)
+        sessions = sessionmaker(tenant_engine(engine, schema), expire_on_commit=False)
+        tenants.append(Tenant(tenant_id, schema, sessions))
     return TenantRegistry(tenants)

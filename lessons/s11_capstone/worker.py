@@ -134,7 +134,7 @@ def worker_resources() -> WorkerResources:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else fakeredis.FakeRedis()
     return WorkerResources(
         engine=engine,
-        tenants=open_tenants(engine, settings.tenants),
+        tenants=open_tenants(engine, settings.tenants, settings.migrate_at_startup),
         mailer=SmtpMailSender(settings.smtp_host, settings.smtp_port, settings.smtp_timeout_seconds),
         markers=RedisOnceMarkers(redis),
         tokens=open_token_service(settings),
@@ -145,7 +145,7 @@ def worker_resources() -> WorkerResources:
 def open_before_forking(**kwargs) -> None:
     # Runs once in the worker's main process, before the prefork pool starts its
     # children: a bad database URL stops the worker at start-up, not at the first
-    # task. Creating the tables leaves a connection in the engine's pool, and
+    # task. Migrating the schemas leaves a connection in the engine's pool, and
     # every child process starts as a copy of this one, pool included.
     worker_resources()
 
