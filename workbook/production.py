@@ -28,6 +28,8 @@ them all. Ctrl-C stops every process the command started.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +38,7 @@ from urllib.parse import urlsplit
 from workbook.doctor import DEFAULT_POSTGRES, DEFAULT_REDIS
 from workbook.mail_server import MAILBOX
 from workbook.stack import Stack, running_stack
-from workbook.stages import Stage
+from workbook.stages import ROOT, Stage
 
 BROKERS = ("redis", "rabbitmq")
 DEFAULT_RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
@@ -67,10 +69,12 @@ def serving_in_production(
 ) -> Iterator[Stack]:
     """`stage` served by `workers` API processes, a Celery worker and beat, on the real services."""
     database_url, redis_url, broker_url = service_urls(broker)
-    # Migrations: once the stage has them, `make migrate` runs here, on `database_url`,
-    # before any process starts, so that no process serves a schema behind the code.
+    # A release step: every tenant's schema to the newest migration before any process
+    # starts, which then only checks that it is there and serves no schema behind the code.
+    migrated_first = migrate(stage, database_url)
     with running_stack(
         stage,
+        extra_env=migrated_first,
         port=port,
         host=host,
         redis_url=redis_url,
@@ -81,6 +85,18 @@ def serving_in_production(
         echo=echo,
     ) as stack:
         yield stack
+
+
+def migrate(stage: Stage, database_url: str) -> dict[str, str]:
+    """Run a stage's `make migrate` on `database_url`; the settings its processes then start with.
+
+    A stage without migrations (migrate.py) creates its tables itself at start-up: nothing to run.
+    """
+    if not (stage.directory / "migrate.py").is_file():
+        return {}
+    command = [sys.executable, "-m", f"lessons.{stage.package}.migrate", "upgrade"]
+    subprocess.run(command, cwd=ROOT, env={**os.environ, "WORKBOOK_DATABASE_URL": database_url}, check=True)
+    return {"WORKBOOK_MIGRATE_AT_STARTUP": "false"}
 
 
 def shown_url(url: str) -> str:

@@ -24,8 +24,8 @@ DEPLOY = ROOT / "deploy"
 STAGE = get_stage("11")
 SETTINGS = STAGE_APP.module("settings").Settings
 PREFIX = SETTINGS.model_config["env_prefix"]
-SERVICES = {"proxy", "api", "worker", "beat", "postgres", "redis"}
-APP_SERVICES = ("api", "worker", "beat")  # the ones that run the stage's code and read its settings
+SERVICES = {"proxy", "migrate", "api", "worker", "beat", "postgres", "redis"}
+APP_SERVICES = ("migrate", "api", "worker", "beat")  # the ones that run the stage's code and read its settings
 
 
 def compose() -> dict:
@@ -59,7 +59,7 @@ def instructions(keyword: str) -> list[str]:
     return [line.split(None, 1)[1] for line in dockerfile().splitlines() if line.split(None, 1)[:1] == [keyword]]
 
 
-def test_compose_runs_the_proxy_the_api_the_worker_beat_postgresql_and_redis():
+def test_compose_runs_the_proxy_migrations_the_api_the_worker_beat_postgresql_and_redis():
     services = compose()["services"]
     assert set(services) == SERVICES
     assert services["api"]["deploy"]["replicas"] >= 2, "several API replicas behind the proxy"
@@ -68,6 +68,16 @@ def test_compose_runs_the_proxy_the_api_the_worker_beat_postgresql_and_redis():
         command = services[name]["command"]
         assert worker_module in command and role in command, f"{name} runs the stage's Celery app: {command}"
     assert "replicas" not in services["beat"].get("deploy", {}), "exactly one beat: each periodic job is sent once"
+
+
+def test_the_migrations_run_once_before_any_process_of_the_stage_starts():
+    services = compose()["services"]
+    assert services["migrate"]["command"].split()[:3] == ["python", "-m", f"lessons.{STAGE.package}.migrate"]
+    assert (STAGE.directory / "migrate.py").is_file(), "the command the migrate service runs exists"
+    for name in ("api", "worker", "beat"):
+        waits = services[name]["depends_on"].get("migrate", {})
+        assert waits.get("condition") == "service_completed_successfully", f"{name} waits for the migrations"
+    assert services["api"]["environment"]["WORKBOOK_MIGRATE_AT_STARTUP"] == "false", "the processes only check"
 
 
 @pytest.mark.parametrize(("name", "value"), workbook_variables(), ids=[name for name, _ in workbook_variables()])
@@ -82,7 +92,7 @@ def production_env(monkeypatch, tmp_path) -> None:
     """The API container's settings, but its database, Redis and broker the embedded ones of a test."""
     for name, value in app_environment("api").items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("WORKBOOK_DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("WORKBOOK_DATABASE_URL", f"sqlite:///{tmp_path}/storefront.db")
     monkeypatch.setenv("WORKBOOK_MEDIA_DIR", str(tmp_path))
     for name in ("WORKBOOK_REDIS_URL", "WORKBOOK_BROKER_URL", "WORKBOOK_RESULT_BACKEND"):
         monkeypatch.delenv(name)
@@ -91,6 +101,8 @@ def production_env(monkeypatch, tmp_path) -> None:
 def test_the_stage_starts_in_production_with_the_recipes_settings(stage_app, monkeypatch, tmp_path):
     production_env(monkeypatch, tmp_path)
     assert SETTINGS().environment == "production"
+    stage_app.module("settings").get_settings.cache_clear()
+    assert stage_app.module("migrate").main(["upgrade"]) == 0, "the migrate service's command, run first"
     host = json.loads(app_environment()["WORKBOOK_ALLOWED_HOSTS"])[0]
     for client in stage_app.serve(base_url=f"http://{host}"):
         assert client.get("/health/live").status_code == 200
