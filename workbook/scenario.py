@@ -38,12 +38,15 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
 from workbook.mail_server import messages, read_message
 from workbook.stages import Stage
+
+if TYPE_CHECKING:
+    from workbook.stack import Stack
 
 # The journey's tenants: the customer shops at acme; the price change happens at globex,
 # whose demo admin and rate limit are its own, so that step has the budget to read often.
@@ -638,8 +641,6 @@ def deployment(
     """
     import tempfile
 
-    import psutil
-
     from workbook.service_tier import emptied_test_redis, postgres_database
     from workbook.stack import running_stack
 
@@ -653,24 +654,31 @@ def deployment(
         stack = started.enter_context(
             running_stack(stage, api_workers=api_workers, mailbox=mailbox, extra_env=env, **where)
         )
-        supervisor = stack.services["app"].process.pid
+        yield deployment_of(stack, mailbox, api_workers)
 
-        def workers() -> list[int]:
-            try:
-                return [child.pid for child in psutil.Process(supervisor).children()]
-            except psutil.Error:
-                return []
 
-        payments = stack.payments
-        yield Deployment(
-            url=stack.app_url,
-            mailbox=mailbox,
-            provider_url=payments.url if payments else None,
-            provider_ca=payments.ca_file if payments else None,
-            server_processes=workers,
-            api_processes=api_workers,
-            supervisor_lines=lambda: [line for line in stack.lines("app") if not line.startswith("{")],
-        )
+def deployment_of(stack: Stack, mailbox: Path, api_workers: int) -> Deployment:
+    """A stack already running, as the journey sees it: its URL, mailbox, provider and worker processes."""
+    import psutil
+
+    supervisor = stack.services["app"].process.pid
+
+    def workers() -> list[int]:
+        try:
+            return [child.pid for child in psutil.Process(supervisor).children()]
+        except psutil.Error:
+            return []
+
+    payments = stack.payments
+    return Deployment(
+        url=stack.app_url,
+        mailbox=mailbox,
+        provider_url=payments.url if payments else None,
+        provider_ca=payments.ca_file if payments else None,
+        server_processes=workers,
+        api_processes=api_workers,
+        supervisor_lines=lambda: [line for line in stack.lines("app") if not line.startswith("{")],
+    )
 
 
 def run(deployment: Deployment, echo: Callable[[str], None] | None = print) -> Report:
