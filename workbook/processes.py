@@ -44,7 +44,11 @@ def process_tree(roots: list[int]) -> Counter[str]:
     counted: Counter[str] = Counter()
     for root in roots:
         top = psutil.Process(root)
-        counted.update(role(process) for process in [top, *top.children(recursive=True)])
+        for process in [top, *top.children(recursive=True)]:
+            try:
+                counted[role(process)] += 1
+            except psutil.NoSuchProcess:  # ended while being counted (a zombie is one too): not part of the tree
+                continue
     return counted
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from ..auth_helpers import ACME, bearer, log_in_as_admin
 from ..payment_helpers import logged_in_ada
-from ..s10_production.order_helpers import stock_of
+from ..order_helpers import stock_of
 from ..stack_tiers import tiers
 from .processes import admin_of_acme, settled, stock_in_each, three_processes
 
