@@ -287,7 +287,11 @@ async def restart_drill(
         signalled = time.monotonic()
         os.kill(old, send)
         exited = await _until(lambda: _gone(old), f"worker {old}'s exit")
-        new = await _new_worker(supervisor, before)
+        try:
+            new = await _new_worker(supervisor, before)
+        except RuntimeError as error:  # what uvicorn's supervisor said tells why (a worker that failed to start)
+            said = "\n".join(line for line in stack.lines("app")[-40:] if not line.startswith("{"))
+            raise RuntimeError(f"{error}; the supervisor said:\n{said}") from error
         serving = await _until(lambda: _connections_on(new, port) > 0, f"worker {new} serving")
         await asyncio.sleep(settle_seconds)
     finally:
