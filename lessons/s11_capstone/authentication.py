@@ -26,6 +26,7 @@ from .dependencies import SessionDep, TenantDep, UserRepositoryDep
 from .models import User
 from .revocation import TokenRevocation
 from .roles import SCOPE_DESCRIPTIONS
+from .tenancy import Tenant
 from .token_versions import TokenVersions
 from .tokens import InvalidToken, TokenClaims, TokenService
 
@@ -70,6 +71,19 @@ def unauthorized(detail: str, scopes: SecurityScopes | None = None, error: str |
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": challenge(error, scopes)})
 
 
+def decode_access_token(
+    tokens: TokenService, token: str, tenant: Tenant, security_scopes: SecurityScopes
+) -> TokenClaims:
+    """The claims of a signed, unexpired access token of `tenant`; a 401 for any other."""
+    try:
+        claims = tokens.decode(token, expected="access")
+    except InvalidToken as error:
+        raise unauthorized(str(error), security_scopes) from error
+    if claims.tenant != tenant.id:
+        raise unauthorized("The token was issued for another tenant", security_scopes)
+    return claims
+
+
 async def get_access_claims(
     security_scopes: SecurityScopes,
     token: Annotated[str | None, Depends(oauth2_scheme)],
@@ -79,12 +93,7 @@ async def get_access_claims(
 ) -> TokenClaims:
     if token is None:
         raise unauthorized("Not authenticated", security_scopes, error=None)
-    try:
-        claims = tokens.decode(token, expected="access")
-    except InvalidToken as error:
-        raise unauthorized(str(error), security_scopes) from error
-    if claims.tenant != tenant.id:
-        raise unauthorized("The token was issued for another tenant", security_scopes)
+    claims = decode_access_token(tokens, token, tenant, security_scopes)
     if not await revocation.is_active(claims.tenant, claims.jti, claims.fam):
         raise unauthorized("The token has been revoked", security_scopes)
     return claims

@@ -1,0 +1,71 @@
+"""The product read's one provider: tenant, optional caller and rate limit, resolved together.
+
+GET /products/{sku} is the service's hottest route, and most of its cost was not the
+product (a cache hit) but FastAPI resolving providers: get_tenant, current_settings,
+get_redis, the RateLimiter, oauth2_scheme, get_token_service, get_revocation,
+get_optional_claims, get_token_versions, get_optional_caller, and the product caches,
+each a call with its own signature inspected, its own arguments gathered and its own
+place in the request's cache. `admit_reader` does the same checks, in the same order,
+as one async function that reads what the lifespan put in `request.state`.
+
+Every other route keeps the small providers (dependencies.py, authentication.py):
+they read well, and a route that then spends milliseconds in the database would not
+notice what they cost. The one left here, oauth2_scheme, is what documents the Bearer
+token in the OpenAPI schema.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Header, Request
+from fastapi.security import SecurityScopes
+from redis.exceptions import RedisError
+
+from .authentication import check_version, decode_access_token, oauth2_scheme, unauthorized
+from .dependencies import find_tenant
+from .product_cache import ProductCaches
+from .rate_limiting import client_host, rate_limiter, refuse_over
+from .settings import get_settings
+from .tenancy import Tenant
+from .tokens import TokenClaims
+
+NO_SCOPES = SecurityScopes()
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    tenant: Tenant
+    caller: TokenClaims | None  # None: anonymous
+    caches: ProductCaches
+
+
+async def admit_reader(
+    request: Request,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    # Optional here so that a missing header gets our 400, not FastAPI's generic 422.
+    tenant_id: Annotated[str | None, Header(alias="X-Tenant-ID")] = None,
+) -> Reader:
+    """The tenant (400/404), the caller's token if one is sent (401), the rate limit (429)."""
+    state = request.state
+    tenant = find_tenant(state.tenants, tenant_id)
+    # Checked before Redis is asked: a forged or expired token costs no round trip.
+    claims = None if token is None else decode_access_token(state.tokens, token, tenant, NO_SCOPES)
+    try:
+        count, seconds_left = await rate_limiter.hit(state.redis, rate_limiter.key_for(tenant.id, client_host(request)))
+    except RedisError as error:
+        # As RateLimiter does: nowhere to count, so the request goes through, and says so.
+        structlog.get_logger().warning("rate_limit.redis_unavailable", error=repr(error))
+    else:
+        refuse_over(rate_limiter.limit_for(get_settings()), count, seconds_left)
+    if claims is not None:
+        if not await state.revocation.is_active(claims.tenant, claims.jti, claims.fam):
+            raise unauthorized("The token has been revoked", NO_SCOPES)
+        version = await state.token_versions.current(tenant, claims.user_id)
+        if version is None:
+            raise unauthorized("The token's user no longer exists", NO_SCOPES)
+        check_version(version, claims, NO_SCOPES)
+    return Reader(tenant, claims, state.product_caches)
+
+
+ReaderDep = Annotated[Reader, Depends(admit_reader)]
