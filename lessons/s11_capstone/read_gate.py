@@ -20,12 +20,14 @@ from typing import Annotated
 import structlog
 from fastapi import Depends, Header, Request
 from fastapi.security import SecurityScopes
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from .authentication import check_version, decode_access_token, oauth2_scheme, unauthorized
 from .dependencies import find_tenant
 from .product_cache import ProductCaches
 from .rate_limiting import client_host, rate_limiter, refuse_over
+from .revocation import TokenRevocation
 from .settings import get_settings
 from .tenancy import Tenant
 from .tokens import TokenClaims
@@ -40,6 +42,23 @@ class Reader:
     caches: ProductCaches
 
 
+async def count_and_check(
+    redis: Redis, limit_key: str, revocation: TokenRevocation, claims: TokenClaims | None
+) -> tuple[int, int, bool]:
+    """The rate limit's count and seconds left, and whether the token still holds: one round trip.
+
+    One MULTI/EXEC carries the limiter's three commands and, for a signed-in caller, the
+    denylist's and the family's EXISTS: Redis runs them together, so the count is as
+    exact as RateLimiter's, shared by every process, and a logout is seen by the next read.
+    """
+    async with redis.pipeline(transaction=True) as pipe:
+        rate_limiter.queue_hit(pipe, limit_key)
+        if claims is not None:
+            revocation.queue_check(pipe, claims.tenant, claims.jti, claims.fam)
+        replies = await pipe.execute()
+    return *rate_limiter.counted(replies), claims is None or revocation.active(replies)
+
+
 async def admit_reader(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
@@ -51,16 +70,19 @@ async def admit_reader(
     tenant = find_tenant(state.tenants, tenant_id)
     # Checked before Redis is asked: a forged or expired token costs no round trip.
     claims = None if token is None else decode_access_token(state.tokens, token, tenant, NO_SCOPES)
+    limit_key = rate_limiter.key_for(tenant.id, client_host(request))
     try:
-        count, seconds_left = await rate_limiter.hit(state.redis, rate_limiter.key_for(tenant.id, client_host(request)))
+        count, seconds_left, active = await count_and_check(state.redis, limit_key, state.revocation, claims)
     except RedisError as error:
-        # As RateLimiter does: nowhere to count, so the request goes through, and says so.
+        if claims is not None:
+            raise  # a token whose logout cannot be checked is not let through (errors.py answers)
+        # As RateLimiter does: nowhere to count, so an anonymous read goes through, and says so.
         structlog.get_logger().warning("rate_limit.redis_unavailable", error=repr(error))
     else:
         refuse_over(rate_limiter.limit_for(get_settings()), count, seconds_left)
-    if claims is not None:
-        if not await state.revocation.is_active(claims.tenant, claims.jti, claims.fam):
+        if not active:
             raise unauthorized("The token has been revoked", NO_SCOPES)
+    if claims is not None:
         version = await state.token_versions.current(tenant, claims.user_id)
         if version is None:
             raise unauthorized("The token's user no longer exists", NO_SCOPES)
