@@ -3,14 +3,12 @@
 import structlog
 from fastapi import HTTPException, Request, status
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from .dependencies import RedisDep, SettingsDep, TenantDep
 from .settings import Settings
 
 WINDOW_SECONDS = 60
-HIT_REPLIES = 3  # queue_hit sends three commands
 
 
 def client_host(request: Request) -> str:
@@ -67,19 +65,10 @@ class RateLimiter:
         created with its expiry (SET ... EX NX) before it is ever incremented.
         """
         async with redis.pipeline(transaction=True) as pipe:
-            self.queue_hit(pipe, key)
-            return self.counted(await pipe.execute())
-
-    # The two halves of `hit`, for a caller that sends more commands in the same transaction.
-    def queue_hit(self, pipe: Pipeline, key: str) -> None:
-        pipe.set(key, 0, ex=WINDOW_SECONDS, nx=True)
-        pipe.incr(key)
-        pipe.ttl(key)
-
-    @staticmethod
-    def counted(replies: list) -> tuple[int, int]:
-        """The count and seconds left from the replies to `queue_hit`'s three commands."""
-        _, count, seconds_left = replies[:HIT_REPLIES]
+            pipe.set(key, 0, ex=WINDOW_SECONDS, nx=True)
+            pipe.incr(key)
+            pipe.ttl(key)
+            _, count, seconds_left = await pipe.execute()
         return count, max(seconds_left, 1)
 
 

@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 from .authentication import check_version, decode_access_token, oauth2_scheme, unauthorized
 from .dependencies import find_tenant
 from .product_cache import ProductCaches
-from .rate_limiting import client_host, rate_limiter, refuse_over
+from .rate_limiting import WINDOW_SECONDS, client_host, rate_limiter, refuse_over
 from .revocation import TokenRevocation
 from .settings import get_settings
 from .tenancy import Tenant
@@ -42,21 +42,32 @@ class Reader:
     caches: ProductCaches
 
 
+# KEYS: the rate-limit counter, then for a signed-in caller the token's denylist entry and its
+# family. Redis runs a script as one command, with nothing else in between: the count is as
+# exact as RateLimiter's MULTI/EXEC, and the client sends one command and reads one reply.
+COUNT_AND_CHECK = """
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+local count = redis.call('INCR', KEYS[1])
+local seconds_left = redis.call('TTL', KEYS[1])
+local active = 1
+if #KEYS == 3 and (redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 0) then
+    active = 0
+end
+return {count, seconds_left, active}
+"""
+
+
 async def count_and_check(
     redis: Redis, limit_key: str, revocation: TokenRevocation, claims: TokenClaims | None
 ) -> tuple[int, int, bool]:
-    """The rate limit's count and seconds left, and whether the token still holds: one round trip.
-
-    One MULTI/EXEC carries the limiter's three commands and, for a signed-in caller, the
-    denylist's and the family's EXISTS: Redis runs them together, so the count is as
-    exact as RateLimiter's, shared by every process, and a logout is seen by the next read.
-    """
-    async with redis.pipeline(transaction=True) as pipe:
-        rate_limiter.queue_hit(pipe, limit_key)
-        if claims is not None:
-            revocation.queue_check(pipe, claims.tenant, claims.jti, claims.fam)
-        replies = await pipe.execute()
-    return *rate_limiter.counted(replies), claims is None or revocation.active(replies)
+    """The rate limit's count and seconds left, and whether the token still holds: one round trip."""
+    keys = [limit_key]
+    if claims is not None:
+        keys += [revocation.denied_key(claims.tenant, claims.jti), revocation.family_key(claims.tenant, claims.fam)]
+    # EVAL with the script's text, not EVALSHA: a Redis that has not seen the script answers
+    # EVALSHA with NOSCRIPT, and the embedded broker (fakeredis over TCP) then drops the connection.
+    count, seconds_left, active = await redis.eval(COUNT_AND_CHECK, len(keys), *keys, WINDOW_SECONDS)
+    return count, max(seconds_left, 1), bool(active)
 
 
 async def admit_reader(

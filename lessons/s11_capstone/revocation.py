@@ -21,7 +21,6 @@ Keys carry the tenant: `auth:acme:family:<id>`, `auth:acme:denied:<jti>`.
 from enum import StrEnum
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
 
@@ -88,16 +87,7 @@ class TokenRevocation:
     async def is_active(self, tenant: str, jti: str, family: str) -> bool:
         """True unless the token is on the denylist or its family was revoked: one round trip."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            self.queue_check(pipe, tenant, jti, family)
-            return self.active(await pipe.execute())
-
-    # The two halves of `is_active`, for a caller that sends more commands in the same round trip.
-    def queue_check(self, pipe: Pipeline, tenant: str, jti: str, family: str) -> None:
-        pipe.exists(self.denied_key(tenant, jti))
-        pipe.exists(self.family_key(tenant, family))
-
-    @staticmethod
-    def active(replies: list) -> bool:
-        """From the two replies `queue_check` asked for, the last two of `replies`."""
-        denied, family_alive = replies[-2:]
+            pipe.exists(self.denied_key(tenant, jti))
+            pipe.exists(self.family_key(tenant, family))
+            denied, family_alive = await pipe.execute()
         return not denied and bool(family_alive)
