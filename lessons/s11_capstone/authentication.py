@@ -27,7 +27,6 @@ from .models import User
 from .revocation import TokenRevocation
 from .roles import SCOPE_DESCRIPTIONS
 from .tenancy import Tenant
-from .token_versions import TokenVersions
 from .tokens import InvalidToken, TokenClaims, TokenService
 
 # tokenUrl is what the Authorize button of /docs posts the log-in form to. auto_error=False:
@@ -131,45 +130,6 @@ def get_current_user(
     return user
 
 
-async def get_optional_claims(
-    security_scopes: SecurityScopes,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-    tenant: TenantDep,
-    tokens: TokenServiceDep,
-    revocation: RevocationDep,
-) -> TokenClaims | None:
-    """None without a token; a token that is sent is checked as on every other route."""
-    if token is None:
-        return None
-    return await get_access_claims(security_scopes, token, tenant, tokens, revocation)
-
-
-async def get_token_versions(request: Request) -> TokenVersions:
-    return request.state.token_versions
-
-
-async def get_optional_caller(
-    security_scopes: SecurityScopes,
-    claims: Annotated[TokenClaims | None, Depends(get_optional_claims)],
-    tenant: TenantDep,
-    versions: Annotated[TokenVersions, Depends(get_token_versions)],
-) -> TokenClaims | None:
-    """The caller of a route anyone may use: None if anonymous, a 401 for a token that no longer holds.
-
-    The user's token version comes from this process's memory, at most a few seconds old
-    (token_versions.py): no worker thread, no database connection on the way.
-    """
-    if claims is None:
-        return None
-    version = await versions.current(tenant, claims.user_id)
-    if version is None:
-        raise unauthorized("The token's user no longer exists", security_scopes)
-    check_version(version, claims, security_scopes)
-    return claims
-
-
 CurrentUserDep = Annotated[User, Depends(get_current_user)]
 # The usual dependency of a user's own routes: any logged-in user whose token may act as them.
 MeDep = Annotated[User, Security(get_current_user, scopes=["me"])]
-# A route open to anyone, where a signed-in caller's token must still hold.
-OptionalCallerDep = Annotated[TokenClaims | None, Depends(get_optional_caller)]

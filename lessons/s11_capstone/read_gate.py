@@ -1,15 +1,15 @@
 """The product read's one provider: tenant, optional caller and rate limit, resolved together.
 
 GET /products/{sku} is the service's hottest route, and most of its cost was not the
-product (a cache hit) but FastAPI resolving providers: get_tenant, current_settings,
-get_redis, the RateLimiter, oauth2_scheme, get_token_service, get_revocation,
-get_optional_claims, get_token_versions, get_optional_caller, and the product caches,
-each a call with its own signature inspected, its own arguments gathered and its own
-place in the request's cache. `admit_reader` does the same checks, in the same order,
-as one async function that reads what the lifespan put in `request.state`. Measured
-in one process on the embedded defaults, a cached signed-in read took about 810 µs of
-CPU through the dozen providers and about 650 µs through this one (notebook 11 shows
-what resolving providers costs on the machine it runs on).
+product (a cache hit) but FastAPI resolving providers. Written as the other routes are,
+it asks for about a dozen: get_tenant, current_settings, get_redis, the RateLimiter,
+oauth2_scheme, the token service, the revocation records, the token versions, the
+claims, the caller, the product caches; each a call with its own signature to fill in
+and its own place in the request's cache. `admit_reader` does the same checks, in the
+same order, as one async function that reads what the lifespan put in `request.state`.
+Measured in one process on the embedded defaults, a cached signed-in read took about
+810 µs of CPU through the dozen providers and about 650 µs through this one (notebook
+11 shows what resolving providers costs on the machine it runs on).
 
 Every other route keeps the small providers (dependencies.py, authentication.py):
 they read well, and a route that then spends milliseconds in the database would not
