@@ -26,7 +26,7 @@ from .dependencies import SessionDep, TenantDep, UserRepositoryDep
 from .models import User
 from .revocation import TokenRevocation
 from .roles import SCOPE_DESCRIPTIONS
-from .token_versions import TokenVersions
+from .tenancy import Tenant
 from .tokens import InvalidToken, TokenClaims, TokenService
 
 # tokenUrl is what the Authorize button of /docs posts the log-in form to. auto_error=False:
@@ -70,6 +70,19 @@ def unauthorized(detail: str, scopes: SecurityScopes | None = None, error: str |
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": challenge(error, scopes)})
 
 
+def decode_access_token(
+    tokens: TokenService, token: str, tenant: Tenant, security_scopes: SecurityScopes
+) -> TokenClaims:
+    """The claims of a signed, unexpired access token of `tenant`; a 401 for any other."""
+    try:
+        claims = tokens.decode(token, expected="access")
+    except InvalidToken as error:
+        raise unauthorized(str(error), security_scopes) from error
+    if claims.tenant != tenant.id:
+        raise unauthorized("The token was issued for another tenant", security_scopes)
+    return claims
+
+
 async def get_access_claims(
     security_scopes: SecurityScopes,
     token: Annotated[str | None, Depends(oauth2_scheme)],
@@ -79,12 +92,7 @@ async def get_access_claims(
 ) -> TokenClaims:
     if token is None:
         raise unauthorized("Not authenticated", security_scopes, error=None)
-    try:
-        claims = tokens.decode(token, expected="access")
-    except InvalidToken as error:
-        raise unauthorized(str(error), security_scopes) from error
-    if claims.tenant != tenant.id:
-        raise unauthorized("The token was issued for another tenant", security_scopes)
+    claims = decode_access_token(tokens, token, tenant, security_scopes)
     if not await revocation.is_active(claims.tenant, claims.jti, claims.fam):
         raise unauthorized("The token has been revoked", security_scopes)
     return claims
@@ -122,45 +130,6 @@ def get_current_user(
     return user
 
 
-async def get_optional_claims(
-    security_scopes: SecurityScopes,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-    tenant: TenantDep,
-    tokens: TokenServiceDep,
-    revocation: RevocationDep,
-) -> TokenClaims | None:
-    """None without a token; a token that is sent is checked as on every other route."""
-    if token is None:
-        return None
-    return await get_access_claims(security_scopes, token, tenant, tokens, revocation)
-
-
-async def get_token_versions(request: Request) -> TokenVersions:
-    return request.state.token_versions
-
-
-async def get_optional_caller(
-    security_scopes: SecurityScopes,
-    claims: Annotated[TokenClaims | None, Depends(get_optional_claims)],
-    tenant: TenantDep,
-    versions: Annotated[TokenVersions, Depends(get_token_versions)],
-) -> TokenClaims | None:
-    """The caller of a route anyone may use: None if anonymous, a 401 for a token that no longer holds.
-
-    The user's token version comes from this process's memory, at most a few seconds old
-    (token_versions.py): no worker thread, no database connection on the way.
-    """
-    if claims is None:
-        return None
-    version = await versions.current(tenant, claims.user_id)
-    if version is None:
-        raise unauthorized("The token's user no longer exists", security_scopes)
-    check_version(version, claims, security_scopes)
-    return claims
-
-
 CurrentUserDep = Annotated[User, Depends(get_current_user)]
 # The usual dependency of a user's own routes: any logged-in user whose token may act as them.
 MeDep = Annotated[User, Security(get_current_user, scopes=["me"])]
-# A route open to anyone, where a signed-in caller's token must still hold.
-OptionalCallerDep = Annotated[TokenClaims | None, Depends(get_optional_caller)]

@@ -57,6 +57,11 @@ async def get_tenant(
     tenant_id: Annotated[str | None, Header(alias="X-Tenant-ID")] = None,
 ) -> Tenant:
     """The request's tenant, or a 400/404 before anything touches the database."""
+    return find_tenant(request.state.tenants, tenant_id)
+
+
+def find_tenant(registry: TenantRegistry, tenant_id: str | None) -> Tenant:
+    """The tenant an X-Tenant-ID header names, or the 400/404 that says what is wrong with it."""
     if tenant_id is None:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "The X-Tenant-ID header is required")
     if not is_valid_tenant_id(tenant_id):
@@ -64,7 +69,6 @@ async def get_tenant(
             status.HTTP_400_BAD_REQUEST,
             "X-Tenant-ID must be 2 to 31 lowercase letters, digits or underscores, starting with a letter",
         )
-    registry: TenantRegistry = request.state.tenants
     tenant = registry.get(tenant_id)
     if tenant is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No tenant {tenant_id!r}")

@@ -63,11 +63,12 @@ app.add_middleware(CorrelateRequests)
 # Outermost: a Host not allowed, or a browser origin not trusted, stops here (edge.py).
 app.add_middleware(GuardTheEdge)
 
+# The product read first: a request tries the routers in this order, and that one is the most asked for.
+app.include_router(products.router)
 app.include_router(health.router)
 app.include_router(probes.router)
 app.include_router(pool_health.router)
 app.include_router(cache_health.router)
-app.include_router(products.router)
 app.include_router(auth.router)
 app.include_router(users.router)
 app.include_router(email_confirmation.router)

@@ -16,6 +16,16 @@ def client_host(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def refuse_over(limit: int, count: int, seconds_left: int) -> None:
+    """A 429, with the seconds until the window ends, once the window's count is over `limit`."""
+    if count > limit:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"Rate limit of {limit} requests per minute exceeded; try again in {seconds_left} seconds",
+            headers={"Retry-After": str(seconds_left)},
+        )
+
+
 class RateLimiter:
     """At most `limit` requests per minute for each tenant and client (a fixed window).
 
@@ -43,12 +53,7 @@ class RateLimiter:
             # while Redis is away would turn a cache outage into a full one.
             structlog.get_logger().warning("rate_limit.redis_unavailable", error=repr(error))
             return
-        if count > limit:
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                f"Rate limit of {limit} requests per minute exceeded; try again in {seconds_left} seconds",
-                headers={"Retry-After": str(seconds_left)},
-            )
+        refuse_over(limit, count, seconds_left)
 
     async def hit(self, redis: Redis, key: str) -> tuple[int, int]:
         """Count one request; returns the window's count so far and its seconds left.

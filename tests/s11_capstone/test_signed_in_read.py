@@ -80,3 +80,22 @@ def test_the_remembered_versions_are_bounded_in_number(client, stage_app):
         asyncio.run(versions.current(tenant, user_id))
     assert len(versions._read) == 3
     assert [user_id for _, user_id in versions._read] == [3, 4, 5], "the oldest went first"
+
+
+@pytest.mark.services
+def test_a_signed_in_read_asks_redis_once(client, ada, monkeypatch):
+    """Rate limit, denylist and family in one round trip (read_gate.py), on either tier."""
+    token = ada["access_token"]
+    assert read(client, token).status_code == 200, "the product and the token version are remembered now"
+    sent: list[bytes] = []
+    connection_class = client.app_state["redis"].connection_pool.connection_class
+    original = connection_class.send_packed_command
+
+    async def counted(self, command, *args, **kwargs):
+        sent.append(b"".join(command) if isinstance(command, list) else command)
+        return await original(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(connection_class, "send_packed_command", counted)
+    assert read(client, token).status_code == 200
+    assert len(sent) == 1, sent
+    assert b"EVAL" in sent[0] and b"rate-limit:acme:" in sent[0] and b":denied:" in sent[0]
