@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from ..auth_helpers import ACME, bearer, log_in_as_admin
-from ..payment_helpers import logged_in_ada
 from ..order_helpers import stock_of
+from ..payment_helpers import logged_in_ada
 from ..stack_tiers import tiers
 from .processes import admin_of_acme, settled, stock_in_each, three_processes
 
