@@ -11,6 +11,7 @@ connection from this client's port is the one that served it.
 from __future__ import annotations
 
 import socket
+import time
 from collections import Counter
 
 import psutil
@@ -75,14 +76,15 @@ def serving_pid(host: str, port: int, workers: list[psutil.Process]) -> int:
     return holders[0]
 
 
-def pids_serving(host: str, port: int, workers: list[psutil.Process], wanted: int, most: int = 100) -> Counter[int]:
-    """Requests over new connections until `wanted` different workers have served one (or `most` were sent).
+def pids_serving(host: str, port: int, workers: list[psutil.Process], wanted: int, seconds: float = 30) -> Counter[int]:
+    """Requests over new connections until `wanted` different workers have served one, for at most `seconds`.
 
-    Answers how many each worker served, by PID.
+    Answers how many each worker served, by PID. The stack is up once one worker answers;
+    the others may still be importing the app, and take no connection until they listen.
     """
     served: Counter[int] = Counter()
-    for _ in range(most):
+    deadline = time.monotonic() + seconds
+    while len(served) < wanted and time.monotonic() < deadline:
         served[serving_pid(host, port, workers)] += 1
-        if len(served) >= wanted:
-            break
+        time.sleep(0.02)  # a moment for a worker still starting to reach its accept
     return served

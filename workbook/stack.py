@@ -204,6 +204,11 @@ def _wait_for(check: Callable[[], bool], service: Service, what: str, timeout: f
         time.sleep(0.1)
 
 
+def _workers_started(service: Service, workers: int) -> bool:
+    """Whether each of uvicorn's `workers` has logged the end of its start-up (one process: itself)."""
+    return sum("Application startup complete." in line for line in service.lines) >= workers
+
+
 def _answers(url: str) -> bool:
     try:
         return httpx2.get(url, timeout=1).status_code == 200
@@ -292,6 +297,9 @@ def running_stack(
             name = "app" if number == 1 else f"app-{number}"
             services[name] = _start_app(name, stage, host, app_port, api_workers, env, echo)
             _wait_for(partial(_answers, f"{app_url}/health"), services[name], name)
+            # One worker answering is not all of them: each finishes its own start-up (and until
+            # then takes no connection), so wait until every one has said so.
+            _wait_for(partial(_workers_started, services[name], api_workers), services[name], f"{name}'s workers")
         yield Stack(stage, app_urls, mail, env, services, payments)
 
 

@@ -102,10 +102,15 @@ def tenant_engine(engine: Engine, schema: str) -> Engine:
 def hold_startup_lock(connection: Connection) -> None:
     """Wait until no other process holds the start-up lock, then hold it until this transaction ends.
 
-    A transaction-level advisory lock: COMMIT or ROLLBACK releases it, and so does
-    a process that dies mid-start-up (its connection closes), so no lock outlives
-    the work it guards. SQLite needs none: the in-memory default belongs to one
-    process, and the stack starts its processes one after the other.
+    On PostgreSQL, a transaction-level advisory lock: COMMIT or ROLLBACK releases it,
+    and so does a process that dies mid-start-up (its connection closes), so no lock
+    outlives the work it guards. On a SQLite file, whose processes (uvicorn's workers,
+    say) start side by side too, SQLite's own write lock, taken at once by BEGIN
+    IMMEDIATE on the main database and every attached one, rather than at the first
+    write: another process's BEGIN IMMEDIATE waits for it (up to the busy timeout).
     """
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(STARTUP_LOCK_KEY)))
+    elif not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        # The driver opens a transaction only at the first write: open it now, for writing.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

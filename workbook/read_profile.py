@@ -1,0 +1,221 @@
+"""Each step of stage 11's signed-in product read, timed on its own, in one process.
+
+Notebook 11 prints the table this returns: the median wall time (or, where it says
+so, the CPU time) of each step in microseconds, on the embedded defaults, with the
+app's lifespan running and nothing over the network. Pairs of rows are one fix each
+(a step before and after), and the whole read beside a bare hello-world says what
+is left. `make bench LESSON=11` (workbook/read_bench.py) measures the same read over
+real HTTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+import os
+import statistics
+import time
+from collections.abc import Iterator
+from typing import Annotated
+
+import httpx2
+import structlog
+from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
+from pydantic import TypeAdapter
+
+from lessons.s11_capstone import token_versions
+from lessons.s11_capstone.main import app
+from lessons.s11_capstone.product_cache import load_product, product_key
+from lessons.s11_capstone.product_schemas import ProductOut
+from lessons.s11_capstone.rate_limiting import rate_limiter
+from lessons.s11_capstone.read_gate import count_and_check
+from lessons.s11_capstone.settings import get_settings
+from workbook.hello_app import app as hello_app
+
+# bcrypt at its lowest cost for the one log-in, and a rate limit the repeated reads stay under.
+PROFILE_ENV = {"WORKBOOK_BCRYPT_ROUNDS": "4", "WORKBOOK_RATE_LIMIT_PER_MINUTE": str(10**9)}
+
+
+@contextlib.contextmanager
+def profile_settings() -> Iterator[None]:
+    """The app's settings with PROFILE_ENV laid over them, for as long as the block runs."""
+    saved = {name: os.environ.get(name) for name in PROFILE_ENV}
+    os.environ.update(PROFILE_ENV)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
+async def median_us(step, repeat: int = 200) -> float:
+    """The median time of `await step()`, in microseconds, after a few runs to warm up."""
+    for _ in range(20):
+        await step()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await step()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1e6
+
+
+async def cpu_us(step, repeat: int = 200) -> float:
+    """The CPU time of `await step()`, every thread of this process counted, in microseconds per call.
+
+    CPU time, not wall time: on a busy machine a request that waits for its turn on a core
+    takes longer, but costs no more."""
+    for _ in range(20):
+        await step()
+    started = time.process_time()
+    for _ in range(repeat):
+        await step()
+    return (time.process_time() - started) / repeat * 1e6
+
+
+def with_state(asgi, state):
+    """The app with its lifespan's state in each request, as uvicorn would hand it over."""
+
+    async def app_with_state(scope, receive, send):
+        scope["state"] = dict(state)
+        await asgi(scope, receive, send)
+
+    return app_with_state
+
+
+async def nothing() -> None:
+    return None
+
+
+def nothing_in_a_thread():
+    return None
+
+
+# FastAPI resolving providers, on their own: a route that asks for eleven that do
+# nothing (as the read's did), and one that asks for one (as admit_reader is).
+def a_provider():
+    async def provide() -> None:
+        return None
+
+    return provide  # a new function each time: FastAPI resolves each once per request
+
+
+def route_of(providers: int):
+    async def route(**_: None) -> None:
+        return None
+
+    # FastAPI reads a route's parameters from its signature: this one is made, with `providers` of them.
+    route.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                f"p{n}", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[None, Depends(a_provider())]
+            )
+            for n in range(providers)
+        ]
+    )
+    bare = FastAPI()
+    bare.get("/")(route)
+    return bare
+
+
+async def time_steps() -> dict[str, float]:
+    """Microseconds per step of the read, and of the whole read and a hello-world, in this process."""
+    steps: dict[str, float] = {}
+    # The client's own log line for each request would otherwise land in the caller's output.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    with profile_settings():
+        await _time_read(steps)
+    return steps
+
+
+async def _time_read(steps: dict[str, float]) -> None:
+    # The app logs JSON to whatever sys.stdout is: to a file that discards, while it runs here.
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        async with app.router.lifespan_context(app) as state:
+            assert state is not None, "the stage's lifespan yields its resources"
+            transport = httpx2.ASGITransport(app=with_state(app, state))
+            async with httpx2.AsyncClient(transport=transport, base_url="http://shop") as shop:
+                form = {"username": "admin@acme.example", "password": "storefront-demo-admin", "client_id": "acme"}
+                token = (await shop.post("/token", data=form)).json()["access_token"]
+                signed_in = {"Authorization": f"Bearer {token}", "X-Tenant-ID": "acme"}
+                tokens, revocation, redis = state["tokens"], state["revocation"], state["redis"]
+                tenant = state["tenants"].get("acme")
+                claims = tokens.decode(token, expected="access")
+                remembered_versions = token_versions.TokenVersions()
+                products = state["product_caches"].products
+                product = await products.get(
+                    product_key("acme", "MUG-001"), lambda: run_in_threadpool(load_product, tenant, "MUG-001")
+                )
+                as_json = TypeAdapter(ProductOut)
+
+                async def verify_in_full():
+                    tokens.verify(token)
+
+                async def remembered_token():
+                    tokens.decode(token, expected="access")
+
+                steps["an async def provider"] = await median_us(nothing)
+                steps["a def provider: a worker thread and back"] = await median_us(
+                    lambda: run_in_threadpool(nothing_in_a_thread)
+                )
+                steps["token checked in full (HS256, claims)"] = await median_us(verify_in_full)
+                steps["token remembered, expiry checked"] = await median_us(remembered_token)
+                steps["denylist and family: one Redis round trip"] = await median_us(
+                    lambda: revocation.is_active("acme", claims.jti, claims.fam)
+                )
+                steps["rate limit: one Redis transaction"] = await median_us(
+                    lambda: rate_limiter.hit(redis, "rate-limit:bench")
+                )
+                steps["rate limit, denylist and family: one Lua script"] = await median_us(
+                    lambda: count_and_check(redis, "rate-limit:bench", revocation, claims)
+                )
+                steps["token version from the database"] = await median_us(
+                    lambda: run_in_threadpool(token_versions.load_version, tenant, claims.user_id)
+                )
+                steps["token version remembered"] = await median_us(
+                    lambda: remembered_versions.current(tenant, claims.user_id)
+                )
+                steps["product from this process's cache"] = await median_us(
+                    lambda: products.get(product_key("acme", "MUG-001"), nothing)
+                )
+
+                async def serialise():
+                    as_json.dump_json(product)
+
+                steps["answer serialised to JSON"] = await median_us(serialise)
+
+                async def log_a_line():
+                    # The app's JSON handler writes to whatever sys.stdout is: a file that discards, here.
+                    structlog.get_logger().info("request.answered", method="GET", path="/products/MUG-001", status=200)
+
+                steps["one JSON log line"] = await median_us(log_a_line)
+
+                async def read_in_process():
+                    (await shop.get("/products/MUG-001", headers=signed_in)).raise_for_status()
+
+                steps["the whole signed-in read, in process (CPU)"] = await cpu_us(read_in_process)
+            many_app, one_app = route_of(11), route_of(1)
+            for name, bare in (("eleven providers", many_app), ("one provider", one_app)):
+                async with httpx2.AsyncClient(
+                    transport=httpx2.ASGITransport(app=bare), base_url="http://bare"
+                ) as client:
+
+                    async def get_root(client=client):
+                        (await client.get("/")).raise_for_status()
+
+                    steps[f"a route of {name}, in process (CPU)"] = await cpu_us(get_root)
+            async with httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=hello_app), base_url="http://hello"
+            ) as hello:
+
+                async def hello_in_process():
+                    (await hello.get("/")).raise_for_status()
+
+                steps["the whole hello-world, in process (CPU)"] = await cpu_us(hello_in_process)
