@@ -51,8 +51,10 @@ def test_the_journey_keeps_every_promise_of_the_deployed_stage(tier):
     assert sorted(seen) == list(range(1, len(scenario.STEPS) + 1)), f"one line per step:\n{done.stdout}"
     assert {status for _, status in seen.values()} == {"ok"}, done.stdout
     assert "Every promise kept." in done.stdout
-    # What the steps saw, as they report it: three processes answered and each heard the price change.
-    assert re.search(r"3 processes had [\d.]+ cached; each served [\d.]+ within \d+ ms", done.stdout), done.stdout
+    # What the steps saw, as they report it: the processes the kernel handed a connection to had the
+    # old price cached, and each seen again served the new one.
+    said = r"[123] processes had [\d.]+ cached; [123] of them seen again, each serving [\d.]+ within \d+ ms"
+    assert re.search(said, done.stdout), done.stdout
     assert "2 sold, 2 refused with 409, stock 0, 2 charges" in done.stdout
     assert "the provider made 1 charge" in done.stdout
 
