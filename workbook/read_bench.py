@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from pathlib import Path
 import httpx2
 
 from workbook.doctor import service_urls
+from workbook.service_tier import postgres_database
 from workbook.serving import free_port, proxy_arguments
 from workbook.stages import ROOT, Stage
 
@@ -207,25 +207,6 @@ def services_answer() -> bool:
     except Exception:
         return False
     return True
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh database on the test server for this run, dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy import make_url
-
-    server = make_url(service_urls()[0])
-    name = f"workbook_bench_{uuid.uuid4().hex[:12]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def stage_env(cleanup: ExitStack, on_services: bool) -> dict[str, str | None]:

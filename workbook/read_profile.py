@@ -33,6 +33,7 @@ from lessons.s11_capstone.rate_limiting import rate_limiter
 from lessons.s11_capstone.read_gate import count_and_check
 from lessons.s11_capstone.settings import get_settings
 from workbook.hello_app import app as hello_app
+from workbook.serving import overlaid_environment
 
 # bcrypt at its lowest cost for the one log-in, and a rate limit the repeated reads stay under.
 PROFILE_ENV = {"WORKBOOK_BCRYPT_ROUNDS": "4", "WORKBOOK_RATE_LIMIT_PER_MINUTE": str(10**9)}
@@ -41,18 +42,12 @@ PROFILE_ENV = {"WORKBOOK_BCRYPT_ROUNDS": "4", "WORKBOOK_RATE_LIMIT_PER_MINUTE": 
 @contextlib.contextmanager
 def profile_settings() -> Iterator[None]:
     """The app's settings with PROFILE_ENV laid over them, for as long as the block runs."""
-    saved = {name: os.environ.get(name) for name in PROFILE_ENV}
-    os.environ.update(PROFILE_ENV)
-    get_settings.cache_clear()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with overlaid_environment(PROFILE_ENV):
         get_settings.cache_clear()
+        try:
+            yield
+        finally:
+            get_settings.cache_clear()
 
 
 async def median_us(step, repeat: int = 200) -> float:

@@ -21,7 +21,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def _environment(env: Mapping[str, str]) -> Iterator[None]:
+def overlaid_environment(env: Mapping[str, str]) -> Iterator[None]:
     """os.environ with `env` laid over it, for as long as the block runs."""
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
@@ -43,7 +43,7 @@ def stage_settings(app: str, env: Mapping[str, str] | None = None) -> Any | None
         settings_module = importlib.import_module(f"{package}.settings")
     except ModuleNotFoundError:
         return None
-    with _environment(env or {}):
+    with overlaid_environment(env or {}):
         return settings_module.Settings()
 
 
