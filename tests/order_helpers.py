@@ -1,12 +1,15 @@
 """Ordering in the tests of the stages with orders: one order through a TestClient, and many at once over HTTP."""
 
 import asyncio
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx2
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
 from .auth_helpers import ACME, ADMIN_PASSWORD, bearer, stage_module
 from .payment_helpers import CARD
@@ -71,3 +74,34 @@ async def order_at_once(
             await client.aclose()
     refusals = [response.json() for response in responses if response.status_code == 409]
     return Counter(response.status_code for response in responses), refusals, left
+
+
+@contextmanager
+def writes_meet(engine: Engine) -> Iterator[None]:
+    """Two requests at once, each paused before its first write until the other has come as far.
+
+    Both have then read whatever they read: code that reads a value and writes back what it
+    computed from it loses one of the two, where one conditional UPDATE loses neither.
+    """
+    both_there = threading.Barrier(2, timeout=2)
+    paused: set[int] = set()
+
+    def meet_before_first_write(connection, cursor, statement: str, *rest) -> None:
+        if statement.lstrip().upper().startswith("UPDATE") and threading.get_ident() not in paused:
+            paused.add(threading.get_ident())
+            try:
+                both_there.wait()
+            except threading.BrokenBarrierError:
+                pass  # the other request never wrote: nothing to wait for
+
+    event.listen(engine, "before_cursor_execute", meet_before_first_write)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", meet_before_first_write)
+
+
+def both_at_once(engine: Engine, call: Callable[[int], httpx2.Response], arguments: Sequence[int]) -> list:
+    """`call` with each of two `arguments` in a thread of its own, their writes meeting (`writes_meet`)."""
+    with writes_meet(engine), ThreadPoolExecutor(2) as pool:
+        return list(pool.map(call, arguments))

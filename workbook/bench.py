@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 import httpx2
 
 from workbook.payment_provider import has_payments
-from workbook.serving import free_port, running
+from workbook.serving import free_port, overlaid_environment, running
 from workbook.stages import Stage
 
 TENANT = {"X-Tenant-ID": "acme"}
@@ -93,19 +92,13 @@ def serving(stage: Stage, **settings: str) -> Iterator[str]:
     port = free_port()
     settings = lab_settings(port) | settings
     names = {f"WORKBOOK_{name.upper()}": value for name, value in settings.items()}
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(names)
-    get_settings.cache_clear()  # the lifespan reads the settings afresh
-    try:
-        with running(stage.app, port) as url:
-            yield url
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
+    with overlaid_environment(names):
+        get_settings.cache_clear()  # the lifespan reads the settings afresh
+        try:
+            with running(stage.app, port) as url:
+                yield url
+        finally:
+            get_settings.cache_clear()
 
 
 def client_for(url: str) -> httpx2.AsyncClient:

@@ -1,15 +1,12 @@
 """Exercise 10/order_cancellation: POST /orders/{order_id}/cancel puts the stock back exactly once."""
 
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from ..auth_helpers import ACME, GRACE, bearer, log_in, register
-from ..order_helpers import order, stock_of
+from ..order_helpers import both_at_once, order, stock_of
 from ..payment_helpers import logged_in_ada
 
 
@@ -78,26 +75,9 @@ def test_only_the_owner_may_cancel(shop_on_file, ada):
 @pytest.mark.services
 def test_two_cancels_at_once_put_the_stock_back_once(shop_on_file, ada):
     placed = order(shop_on_file, ada, ("MUG-001", 3)).json()
-    # Each request pauses before its first write until the other has come as far: both have
-    # read whatever they read. A cancel that reads the status, then writes, sees "paid" twice.
-    both_there = threading.Barrier(2, timeout=2)
-    paused: set[int] = set()
-
-    def meet_before_first_write(connection, cursor, statement: str, *rest) -> None:
-        if statement.lstrip().upper().startswith("UPDATE") and threading.get_ident() not in paused:
-            paused.add(threading.get_ident())
-            try:
-                both_there.wait()
-            except threading.BrokenBarrierError:
-                pass  # the other request never wrote: nothing to wait for
-
     engine = shop_on_file.app_state["pool"].engine
-    event.listen(engine, "before_cursor_execute", meet_before_first_write)
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            answers = list(pool.map(lambda _: cancel(shop_on_file, ada, placed["id"]), range(2)))
-    finally:
-        event.remove(engine, "before_cursor_execute", meet_before_first_write)
+    # Both cancels read the order before either writes: one that reads "paid", then writes, sees it twice.
+    answers = both_at_once(engine, lambda _: cancel(shop_on_file, ada, placed["id"]), range(2))
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [200, 409], f"one cancel wins, the other finds it cancelled: got {statuses}"
     assert stock_of(shop_on_file, "MUG-001") == 40, (

@@ -1,6 +1,5 @@
 """Exercise 11/restock: a restock adds with one UPDATE, and every process serves the new stock."""
 
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -8,24 +7,11 @@ from functools import partial
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from ..auth_helpers import ACME, bearer, log_in_as_admin
-from ..order_helpers import stock_of
+from ..order_helpers import both_at_once, stock_of
 from ..payment_helpers import logged_in_ada
-from ..stack_tiers import tiers
-from .processes import admin_of_acme, settled, stock_in_each, three_processes
-
-
-def pytest_generate_tests(metafunc):
-    if "processes" in metafunc.fixturenames:
-        metafunc.parametrize("processes", tiers(metafunc.config), indirect=True, scope="module")
-
-
-@pytest.fixture(scope="module")
-def processes(request, tmp_path_factory) -> Iterator[list[httpx2.Client]]:
-    with three_processes(request.param == "services", tmp_path_factory.mktemp("stack")) as clients:
-        yield clients
+from .processes import admin_of_acme, settled, stock_in_each
 
 
 @pytest.fixture
@@ -99,26 +85,9 @@ def test_a_stock_past_what_the_column_holds_is_409_and_changes_nothing(shop_on_f
 
 @pytest.mark.services
 def test_two_restocks_at_once_both_count(shop_on_file, admin):
-    # Each request pauses before its first write until the other has come as far: both have read
-    # whatever they read. A restock that reads the stock, adds, then writes the sum loses one of them.
-    both_there = threading.Barrier(2, timeout=2)
-    paused: set[int] = set()
-
-    def meet_before_first_write(connection, cursor, statement: str, *rest) -> None:
-        if statement.lstrip().upper().startswith("UPDATE") and threading.get_ident() not in paused:
-            paused.add(threading.get_ident())
-            try:
-                both_there.wait()
-            except threading.BrokenBarrierError:
-                pass  # the other request never wrote: nothing to wait for
-
     engine = shop_on_file.app_state["pool"].engine
-    event.listen(engine, "before_cursor_execute", meet_before_first_write)
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            answers = list(pool.map(lambda quantity: restock(shop_on_file, admin, "MUG-001", quantity), (5, 7)))
-    finally:
-        event.remove(engine, "before_cursor_execute", meet_before_first_write)
+    # Both restocks read the stock before either writes: one that reads, adds and writes the sum loses the other.
+    answers = both_at_once(engine, lambda quantity: restock(shop_on_file, admin, "MUG-001", quantity), (5, 7))
     assert [answer.status_code for answer in answers] == [200, 200], [answer.text for answer in answers]
     assert stock_of(shop_on_file, "MUG-001") == 52, (
         f"40 + 5 + 7: both restocks count, got {stock_of(shop_on_file, 'MUG-001')}"

@@ -1,24 +1,9 @@
 """Exercise 11/sign_out_everywhere: DELETE /users/me/tokens; every process refuses every token of the user."""
 
-from collections.abc import Iterator
-
-import httpx2
 import pytest
 
 from ..auth_helpers import ACME, ADA, GRACE, bearer, log_in, log_in_as_admin, me, register
-from ..stack_tiers import tiers
-from .processes import admin_of_acme, three_processes
-
-
-def pytest_generate_tests(metafunc):
-    if "processes" in metafunc.fixturenames:
-        metafunc.parametrize("processes", tiers(metafunc.config), indirect=True, scope="module")
-
-
-@pytest.fixture(scope="module")
-def processes(request, tmp_path_factory) -> Iterator[list[httpx2.Client]]:
-    with three_processes(request.param == "services", tmp_path_factory.mktemp("stack")) as clients:
-        yield clients
+from .processes import admin_of_acme
 
 
 def sign_out_everywhere(client, access_token: str):
