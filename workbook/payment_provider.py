@@ -101,6 +101,7 @@ class PaymentProvider:
         self._certificates: tuple[Path, Path] | None = None
         self._answers_flow = threading.Event()
         self._answers_flow.set()
+        self.answers_held = 0  # charges made and waiting for release_answers(); changed on the server's loop only
         self.app = Starlette(
             routes=[Route("/v1/charges", self.create_charge, methods=["POST"]), Route("/v1/stats", self.stats)]
         )
@@ -147,7 +148,11 @@ class PaymentProvider:
         charge, made_now = self.ledger.charge(key, amount, currency, card_token)
         await asyncio.sleep(self.latency)
         if not self._answers_flow.is_set():
-            await asyncio.to_thread(self._answers_flow.wait)
+            self.answers_held += 1
+            try:
+                await asyncio.to_thread(self._answers_flow.wait)
+            finally:
+                self.answers_held -= 1
         return JSONResponse(charge, status_code=201 if made_now else 200)
 
     async def stats(self, request: Request) -> JSONResponse:

@@ -10,8 +10,12 @@ loopback address of its own and paced under the rate limit, so none is refused:
 - kept-alive readers: GET /products/[sku], one connection each, reused;
 - new-connection readers: the same GET, a new connection for every request;
 - payers: POST /payments with an Idempotency-Key, one kept-alive connection each; the
-  payment provider takes `charge_seconds` to answer, so payments are always in flight.
+  payment provider takes `charge_seconds` to answer, so payments are nearly always in flight.
 
+Just before the signal the provider holds its answers until every payer has a charge
+waiting for one, so the signal always meets payments in flight, whatever the machine's
+timing; the answers go once the signal has gone (after SIGTERM: the stopping worker
+waits for them) or the killed worker has exited (after SIGKILL).
 The signal goes to a worker holding payers' connections (and then the most of the
 load's), so the question is real: what happens to a payment in flight, and to a
 client's connection, when the process at its other end stops? The drill watches the
@@ -91,7 +95,7 @@ class RestartResult:
     old_pid: int
     new_pid: int
     connections_on_old: int  # connections of the load the signalled worker held (the kept-alive ones, mostly)
-    payers_on_old: int  # of those, the payers': each with a payment in flight, nearly always
+    payers_on_old: int  # of those, the payers': each with a payment in flight, held by the provider
     exit_seconds: float  # from the signal until the old worker had exited
     serving_seconds: float  # from the signal until its replacement accepted a connection of the load's
     tallies: dict[str, Tally]  # "kept-alive", "new connection", "payments"
@@ -280,13 +284,19 @@ async def restart_drill(
             lambda: sum(_connections_on(pid, port, load.kept_alive) for pid in before) >= readers + payers,
             "the load's kept-alive connections",
         )
+        if stack.payments is not None:  # every payer's payment in flight when the signal goes
+            stack.payments.hold_answers()
+            await _until(lambda: stack.payments.answers_held >= payers, "a charge of every payer's, held")
         # The worker with payments in flight (and then the most connections): the signal meets work under way.
         old = max(before, key=lambda pid: (_connections_on(pid, port, load.payers), _connections_on(pid, port)))
         connections_on_old = _connections_on(old, port)
         payers_on_old = _connections_on(old, port, load.payers)
         signalled = time.monotonic()
         os.kill(old, send)
+        if send != signal.SIGKILL:
+            _release(stack)  # a stopping worker waits for the answers to the payments it holds
         exited = await _until(lambda: _gone(old), f"worker {old}'s exit")
+        _release(stack)
         try:
             new = await _new_worker(supervisor, before)
         except RuntimeError as error:  # what uvicorn's supervisor said tells why (a worker that failed to start)
@@ -295,6 +305,7 @@ async def restart_drill(
         serving = await _until(lambda: _connections_on(new, port) > 0, f"worker {new} serving")
         await asyncio.sleep(settle_seconds)
     finally:
+        _release(stack)
         load.stop.set()
         await asyncio.gather(*running)
         if stack.payments is not None:
@@ -309,6 +320,11 @@ async def restart_drill(
         serving_seconds=serving - signalled,
         tallies=load.tallies,
     )
+
+
+def _release(stack: Stack) -> None:
+    if stack.payments is not None:
+        stack.payments.release_answers()
 
 
 async def _new_worker(supervisor: int, before: list[int]) -> int:
