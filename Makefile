@@ -19,6 +19,12 @@ BROKER ?= redis
 # JupyterLab refuses to run as root (in a container, say) unless told it may.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# Python keeps each module it compiles in __pycache__ unless PYTHONDONTWRITEBYTECODE says not to,
+# as some images and shells do. Every process the workbook starts (test workers, servers, Celery
+# workers, notebook kernels) imports the same few hundred modules of its own, and compiling them
+# all again costs each process seconds: the cache stays on here.
+unexport PYTHONDONTWRITEBYTECODE
+
 # Targets about one lesson stop early, with a clear message, when LESSON is missing.
 need-lesson = $(if $(LESSON),,$(error Say which lesson, for example: make $@ LESSON=01))
 
