@@ -16,6 +16,7 @@ the workbook's own tooling tests, which name no stage, are left out too.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -25,7 +26,7 @@ import pytest
 
 from workbook.exercises import SOURCES, redirect_exercises
 from workbook.mutants import find, plant
-from workbook.stages import runs_stage, stages_in
+from workbook.stages import ROOT, Stage, load_stages, runs_stage, stages_in
 
 
 def pytest_addoption(parser):
@@ -98,6 +99,34 @@ def pytest_xdist_make_scheduler(config, log):
 
         return StageUnitScheduling(config, log)
     return None
+
+
+def pytest_ignore_collect(collection_path: Path, config):
+    # With --stages, the folders and notebooks of the other stages are not even imported: every
+    # worker process of `make test` collects for itself, and a stage's tests import its app.
+    wanted = config.getoption("stages")
+    if not wanted:
+        return None
+    if not hasattr(config, "_workbook_left_out"):
+        chosen = stages_in(wanted)
+        config._workbook_left_out = {
+            path for stage in load_stages() if stage not in chosen for path in _own_paths(stage)
+        }
+    return True if collection_path in config._workbook_left_out else None
+
+
+def _own_paths(stage: Stage) -> tuple[Path, Path]:
+    """A stage's folder of tests and its notebook."""
+    return ROOT / "tests" / stage.package, ROOT / stage.notebook
+
+
+# Two worker processes per core, for `-n auto` (`make test`): about a third of the suite's time is
+# spent waiting (a server or a Celery worker starting, a timeout a test lets run out), and another
+# worker's test fills that wait. Eight at most: each worker holds every stage's apps in memory.
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own answer, one per core
+def pytest_xdist_auto_num_workers(config) -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(2 * cores, 8)
 
 
 def pytest_collection_modifyitems(config, items):
