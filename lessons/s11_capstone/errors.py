@@ -3,7 +3,8 @@
 The services raise plain Python exceptions and know nothing of HTTP; this is the
 one place that decides what the client sees for each. A request that does not fit
 its schema is answered by validation_errors.py, a database out of time by
-database_errors.py, anything nobody expected by unexpected_errors.py. POST /token
+database_errors.py, Redis out of reach by store_outage.py, anything nobody expected
+by unexpected_errors.py. POST /token
 answers in RFC 6749's shape as well (oauth_errors.py).
 """
 
@@ -12,6 +13,7 @@ import re
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 
 from .database_errors import DATABASE_HANDLERS
@@ -22,6 +24,7 @@ from .product_repository import ProductNotFound
 from .profile_images import ProfileImageNotFound, ThumbnailNotFound
 from .services import UserNotFound
 from .stock import OutOfStock
+from .store_outage import store_unavailable
 from .unexpected_errors import unexpected_error
 from .validation_errors import invalid_request
 
@@ -76,5 +79,6 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     for error_class, handler in DATABASE_HANDLERS.items():
         app.add_exception_handler(error_class, handler)
+    app.add_exception_handler(RedisError, store_unavailable)  # type: ignore[arg-type]
     # Exception is the one class Starlette handles outside every middleware (unexpected_errors.py).
     app.add_exception_handler(Exception, unexpected_error)

@@ -89,7 +89,7 @@ async def admit_reader(
         count, seconds_left, active = await count_and_check(state.redis, limit_key, state.revocation, claims)
     except RedisError as error:
         if claims is not None:
-            raise  # a token whose logout cannot be checked is not let through (errors.py answers)
+            raise  # a token whose logout cannot be checked is not let through: 503 (store_outage.py)
         # As RateLimiter does: nowhere to count, so an anonymous read goes through, and says so.
         structlog.get_logger().warning("rate_limit.redis_unavailable", error=repr(error))
     else:
