@@ -29,21 +29,17 @@ from __future__ import annotations
 
 import csv
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
-
 from workbook.service_tier import emptied_test_redis, postgres_database
-from workbook.serving import free_port, proxy_arguments
+from workbook.serving import uvicorn_process
 from workbook.stack import Stack, running_stack
 from workbook.stages import ROOT, Stage
 
@@ -118,47 +114,12 @@ def read_stats(prefix: Path) -> tuple[Row, list[Row], list[str]]:
 
 @contextmanager
 def served(stage: Stage, workdir: Path, env: dict[str, str]) -> Iterator[str]:
-    """The stage under uvicorn, in its own process group; yields its URL, stops the group on exit."""
-    port = free_port()
+    """The stage under uvicorn in a process of its own, on a SQLite file; yields its URL."""
     env = {"WORKBOOK_DATABASE_URL": f"sqlite:///{workdir}/storefront.db", **env}
-    command = [
-        sys.executable, "-m", "uvicorn", stage.app, "--port", str(port), "--log-level", "warning",
-        *proxy_arguments(stage.app, env),  # whose X-Forwarded-For to believe: the stage's trusted proxies
-    ]  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    with open(workdir / "app.log", "w+", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [*command, "--no-access-log"],  # a log line per request would be load of its own
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            process_group=0,  # stopped as a group: nothing is left behind
-        )
-        try:
-            _wait_until_healthy(url, process, log)
-            yield url
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx2.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            log.seek(0)
-            raise RuntimeError(f"the app did not start on {url}:\n{log.read()[-2000:]}")
-        time.sleep(0.1)
+    # No access line: a log line per request would be load of its own.
+    options = ["--log-level", "warning", "--no-access-log"]
+    with uvicorn_process(stage.app, env, workdir / "app.log", options=options) as (url, _):
+        yield url
 
 
 def api_workers(stage: Stage) -> int | None:

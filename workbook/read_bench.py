@@ -22,9 +22,7 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -34,8 +32,8 @@ import httpx2
 
 from workbook.doctor import service_urls
 from workbook.service_tier import postgres_database
-from workbook.serving import free_port, proxy_arguments
-from workbook.stages import ROOT, Stage
+from workbook.serving import uvicorn_process
+from workbook.stages import Stage
 
 HELLO_APP = "workbook.hello_app:app"
 CONNECTIONS = 32
@@ -156,39 +154,12 @@ def load(served: Served, seconds: int, connections: int = CONNECTIONS) -> Round:
     return Round(requests, wall, failed, load_cpu, server_cpu)
 
 
-def _answers(url: str) -> bool:
-    try:
-        return httpx2.get(url, timeout=1).status_code < 500
-    except httpx2.TransportError:
-        return False
-
-
 @contextmanager
 def uvicorn(app: str, env: dict[str, str | None], log: Path) -> Iterator[tuple[str, int]]:
-    """`app` in a uvicorn process of its own; yields its base URL and pid, and stops it on exit.
-
-    `env` adds to this process's environment; a name set to None is left out.
-    """
-    environment = {name: value for name, value in {**os.environ, **env}.items() if value is not None}
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "info", *proxy_arguments(app)]
-    with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _answers(url + "/docs" if app == HELLO_APP else url + "/health"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{app} did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield url, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """`app` in a uvicorn process of its own, logging at info; yields its base URL and pid."""
+    ready = "/docs" if app == HELLO_APP else "/health"  # the hello-world has no /health
+    with uvicorn_process(app, env, log, ready=ready, options=["--log-level", "info"]) as served:
+        yield served
 
 
 def services_answer() -> bool:

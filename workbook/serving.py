@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx2
 import uvicorn
+
+from workbook.stages import ROOT
 
 
 def free_port() -> int:
@@ -129,3 +136,65 @@ def running(app: str, port: int | None = None, **options: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def uvicorn_process(
+    app: str,
+    env: Mapping[str, str | None],
+    log: Path,
+    *,
+    ready: str = "/health",
+    options: Sequence[str] = (),
+) -> Iterator[tuple[str, int]]:
+    """`app` under uvicorn in a process (and process group) of its own, its output in `log`.
+
+    Yields the base URL and the server's pid once GET `ready` answers 200, and stops the
+    whole group on exit, so nothing it started outlives it. `env` adds to this process's
+    environment (a name set to None is left out); `options` go to uvicorn as they are,
+    after the stage's own choice of whose X-Forwarded-For to believe (`proxy_arguments`).
+    """
+    added = {name: value for name, value in env.items() if value is not None}
+    environment = {name: value for name, value in os.environ.items() if name not in env} | added
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", app, "--port", str(port), *options, *proxy_arguments(app, added),
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT, process_group=0
+        )
+    try:
+        _wait_until_ready(url + ready, process, log)
+        yield url, process.pid
+    finally:
+        _stop_group(process)
+
+
+def _wait_until_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx2.get(url, timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer 200:\n{log.read_text(encoding='utf-8')[-3000:]}")
+        time.sleep(0.1)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the process's group, SIGKILL if it has not gone within 15 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break  # the group is gone already
+        try:
+            process.wait(timeout=15)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    process.wait()
