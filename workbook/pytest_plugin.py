@@ -26,7 +26,7 @@ import pytest
 
 from workbook.exercises import SOURCES, redirect_exercises
 from workbook.mutants import find, plant
-from workbook.stages import ROOT, Stage, load_stages, runs_stage, stages_in
+from workbook.stages import ROOT, load_stages, runs_stage, stages_in
 
 
 def pytest_addoption(parser):
@@ -77,6 +77,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 
 def pytest_configure(config):
+    config._workbook_left_out = _left_out(config.getoption("stages"))
     config.addinivalue_line("markers", "services: also run against real PostgreSQL and Redis")
     config.addinivalue_line("markers", "browser: drives a real Chromium; runs only with --browser")
     cache = getattr(config, "cache", None)
@@ -104,20 +105,16 @@ def pytest_xdist_make_scheduler(config, log):
 def pytest_ignore_collect(collection_path: Path, config):
     # With --stages, the folders and notebooks of the other stages are not even imported: every
     # worker process of `make test` collects for itself, and a stage's tests import its app.
-    wanted = config.getoption("stages")
-    if not wanted:
-        return None
-    if not hasattr(config, "_workbook_left_out"):
-        chosen = stages_in(wanted)
-        config._workbook_left_out = {
-            path for stage in load_stages() if stage not in chosen for path in _own_paths(stage)
-        }
     return True if collection_path in config._workbook_left_out else None
 
 
-def _own_paths(stage: Stage) -> tuple[Path, Path]:
-    """A stage's folder of tests and its notebook."""
-    return ROOT / "tests" / stage.package, ROOT / stage.notebook
+def _left_out(wanted: str | None) -> set[Path]:
+    """The folders of tests and the notebooks of the stages `--stages` does not name."""
+    if not wanted:
+        return set()
+    chosen = stages_in(wanted)
+    others = [stage for stage in load_stages() if stage not in chosen]
+    return {ROOT / "tests" / stage.package for stage in others} | {ROOT / stage.notebook for stage in others}
 
 
 # Two worker processes per core, for `-n auto` (`make test`): about a third of the suite's time is

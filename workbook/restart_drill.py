@@ -296,7 +296,7 @@ async def restart_drill(
         if send != signal.SIGKILL:
             _release(stack)  # a stopping worker waits for the answers to the payments it holds
         exited = await _until(lambda: _gone(old), f"worker {old}'s exit")
-        _release(stack)
+        _release(stack)  # after SIGKILL, only now: the killed worker's payments were cut unanswered
         try:
             new = await _new_worker(supervisor, before)
         except RuntimeError as error:  # what uvicorn's supervisor said tells why (a worker that failed to start)
