@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 # they run: `make check` starts this module every time, and must answer in seconds.
 
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "notebooks/sanitize.cfg"]
-# Test files on two worker processes per core (workbook.pytest_plugin says why); all of a
-# file's tests (a notebook's cells, in order) stay on one worker, with its fixtures.
+# Test files on as many worker processes as there are cores; all of a file's tests
+# (a notebook's cells, in order) stay on one worker, with its fixtures.
 PARALLEL = ["-n", "auto", "--dist", "loadfile"]
 # `make check` lists this many failing tests of an exercise, then says how many more.
 SHOWN_FAILURES = 8

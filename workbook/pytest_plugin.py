@@ -16,7 +16,6 @@ the workbook's own tooling tests, which name no stage, are left out too.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -115,15 +114,6 @@ def _left_out(wanted: str | None) -> set[Path]:
     chosen = stages_in(wanted)
     others = [stage for stage in load_stages() if stage not in chosen]
     return {ROOT / "tests" / stage.package for stage in others} | {ROOT / stage.notebook for stage in others}
-
-
-# Two worker processes per core, for `-n auto` (`make test`): about a third of the suite's time is
-# spent waiting (a server or a Celery worker starting, a timeout a test lets run out), and another
-# worker's test fills that wait. Eight at most: each worker holds every stage's apps in memory.
-@pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own answer, one per core
-def pytest_xdist_auto_num_workers(config) -> int:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(2 * cores, 8)
 
 
 def pytest_collection_modifyitems(config, items):
